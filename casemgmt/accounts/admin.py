@@ -1,0 +1,59 @@
+"""Administrators manage people, teams and the agency here. No client record is reachable."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .models import Agency, Team, User
+from .services import user_deactivate, user_end_sessions
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("full_name",)
+    list_display = ("full_name", "email", "is_case_manager", "is_supervisor", "is_agency_admin",
+                    "is_active")
+    list_filter = ("is_active", "is_case_manager", "is_supervisor", "is_agency_admin")
+    search_fields = ("full_name", "email")
+    fieldsets = (
+        (None, {"fields": ("email", "full_name", "password")}),
+        (_("Roles"), {"fields": ("is_case_manager", "is_supervisor", "is_agency_admin")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
+        (_("Roles"), {"fields": ("is_case_manager", "is_supervisor", "is_agency_admin")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    actions = ["deactivate"]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            user_end_sessions(user=obj)
+
+    @admin.action(description=_("Deactivate and end their sessions"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = 0
+        for user in queryset:
+            if user.pk == request.user.pk:
+                continue
+            user_deactivate(actor=request.user, user=user)  # type: ignore[arg-type]
+            count += 1
+        messages.success(request, _("%(n)d user(s) deactivated.") % {"n": count})
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin[Team]):
+    list_display = ("name", "agency")
+    filter_horizontal = ("members", "supervisors")
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin[Agency]):
+    list_display = ("name",)

@@ -1,0 +1,145 @@
+"""Users (e-mail login), roles, teams and the agency they work for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CASE_MANAGER = "case_manager", _("Case manager")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+
+
+class Agency(models.Model):
+    """The organisation running Casework; one row per installation."""
+
+    name = models.CharField(_("name"), max_length=200)
+    crisis_line = models.CharField(_("crisis line"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("is_agency_admin", True)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A member of staff. Roles are additive: an admin sees no client record unless they also
+    hold a clinical role (case manager or supervisor)."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200)
+    is_case_manager = models.BooleanField(_("case manager"), default=False)
+    is_supervisor = models.BooleanField(_("supervisor"), default=False)
+    is_agency_admin = models.BooleanField(
+        _("administrator"), default=False,
+        help_text=_("Manages users, teams and configuration."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(
+        _("Django admin access"), default=False,
+        help_text=_("May log in to the configuration admin site."),
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["full_name"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def roles(self) -> set[Role]:
+        held = {
+            Role.CASE_MANAGER: self.is_case_manager,
+            Role.SUPERVISOR: self.is_supervisor,
+            Role.ADMIN: self.is_agency_admin,
+        }
+        return {role for role, has in held.items() if has}
+
+    @property
+    def has_clinical_role(self) -> bool:
+        return self.is_case_manager or self.is_supervisor
+
+
+class Team(models.Model):
+    """A group of case managers and the supervisors who oversee their caseloads."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(_("name"), max_length=100)
+    members = models.ManyToManyField(
+        User, related_name="member_teams", blank=True, verbose_name=_("members")
+    )
+    supervisors = models.ManyToManyField(
+        User, related_name="supervised_teams", blank=True, verbose_name=_("supervisors")
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "name"], name="team_unique_name_per_agency"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserSession(models.Model):
+    """The sessions a user has open, so deactivating them can end every one."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="open_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.started_at:%Y-%m-%d %H:%M}"

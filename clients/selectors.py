@@ -1,0 +1,68 @@
+"""Reads of client records, always starting from the user (the access policy)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from casemgmt.accounts import policy
+from casemgmt.accounts.models import User
+
+from .models import Client, ClientStatus, Episode
+
+SORTS = {
+    "name": ("legal_last_name", "legal_first_name", "pk"),
+    "-name": ("-legal_last_name", "-legal_first_name", "-pk"),
+    "record": ("record_number",),
+    "-record": ("-record_number",),
+    "dob": ("date_of_birth", "pk"),
+    "-dob": ("-date_of_birth", "-pk"),
+    "updated": ("updated_at", "pk"),
+    "-updated": ("-updated_at", "-pk"),
+}
+DEFAULT_SORT = "name"
+
+
+def _caseload(
+    base: QuerySet[Client], *, search: str = "", status: str = "", sort: str = DEFAULT_SORT
+) -> QuerySet[Client]:
+    rows = base.select_related("team", "primary_case_manager").search(search)  # type: ignore[attr-defined]
+    if status in ClientStatus.values:
+        rows = rows.filter(status=status)
+    return rows.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+def my_caseload(
+    user: User, *, search: str = "", status: str = "", sort: str = DEFAULT_SORT
+) -> QuerySet[Client]:
+    """Clients for whom the user is the primary case manager."""
+    base = Client.objects.visible_to(user).filter(primary_case_manager=user)
+    return _caseload(base, search=search, status=status, sort=sort)
+
+
+def team_caseload(
+    user: User, *, search: str = "", status: str = "", sort: str = DEFAULT_SORT,
+    team_id: int | None = None,
+) -> QuerySet[Client]:
+    """Clients of the teams the user belongs to or supervises (optionally one of them)."""
+    teams = policy.member_team_ids(user) | policy.supervised_team_ids(user)
+    if team_id is not None:
+        teams &= {team_id}
+    base = Client.objects.visible_to(user).filter(team_id__in=sorted(teams))
+    return _caseload(base, search=search, status=status, sort=sort)
+
+
+def client_for_user(user: policy.AnyUser, pk: int) -> Client:
+    """One client record with what its page shows; 404 when outside the user's scope."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        Client.objects.visible_to(user)
+        .select_related("team", "primary_case_manager")
+        .prefetch_related(
+            Prefetch(
+                "episodes",
+                queryset=Episode.objects.select_related("enrolled_by", "discharged_by"),
+            )
+        ),
+        pk=pk,
+    )

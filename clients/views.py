@@ -1,0 +1,234 @@
+"""Client pages: caseloads, intake, the fact sheet, episodes of care, change history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from casemgmt.accounts.models import User
+from casemgmt.audit.models import AccessAction
+from casemgmt.audit.selectors import history_entries
+from casemgmt.audit.services import access_log_record
+
+from . import selectors, services
+from .forms import ClientEditForm, DischargeForm, IntakeForm, ReenrolForm
+from .models import Client, ClientStatus
+from .permissions import can_change_client, can_read_client_history
+
+PAGE_SIZE = 25
+
+
+def _clinician(request: HttpRequest) -> User:
+    """Client pages exist only for clinical staff; everyone else gets a 404."""
+    user = request.user
+    if not isinstance(user, User) or not user.has_clinical_role:
+        raise Http404
+    return user
+
+
+def _caseload_page(request: HttpRequest, *, title: str, rows: Any, scope: str) -> HttpResponse:
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "title": title,
+        "scope": scope,
+        "page": page,
+        "search": request.GET.get("q", ""),
+        "status": request.GET.get("status", ""),
+        "sort": request.GET.get("sort", selectors.DEFAULT_SORT),
+        "statuses": ClientStatus.choices,
+    }
+    template = "clients/caseload.html"
+    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET"])
+def my_caseload(request: HttpRequest) -> HttpResponse:
+    user = _clinician(request)
+    rows = selectors.my_caseload(
+        user, search=request.GET.get("q", ""), status=request.GET.get("status", ""),
+        sort=request.GET.get("sort", selectors.DEFAULT_SORT),
+    )
+    return _caseload_page(request, title=_("My caseload"), rows=rows, scope="mine")
+
+
+@require_http_methods(["GET"])
+def team_caseload(request: HttpRequest) -> HttpResponse:
+    user = _clinician(request)
+    rows = selectors.team_caseload(
+        user, search=request.GET.get("q", ""), status=request.GET.get("status", ""),
+        sort=request.GET.get("sort", selectors.DEFAULT_SORT),
+    )
+    return _caseload_page(request, title=_("Team caseload"), rows=rows, scope="team")
+
+
+@require_http_methods(["GET", "POST"])
+def intake(request: HttpRequest) -> HttpResponse:
+    user = _clinician(request)
+    form = IntakeForm(request.POST or None, user=user)
+    duplicates: list[services.PossibleDuplicate] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        duplicates = services.client_possible_duplicates(
+            actor=user, legal_first_name=data["legal_first_name"],
+            legal_last_name=data["legal_last_name"], date_of_birth=data["date_of_birth"],
+            member_id=data.get("member_id", ""),
+        )
+        if not duplicates or data.get("confirm_not_duplicate"):
+            try:
+                client = services.client_intake(actor=user, data=data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            except PermissionDenied as error:
+                form.add_error("team", str(error))
+            else:
+                messages.success(
+                    request, _("%(name)s is enrolled as %(number)s.")
+                    % {"name": client.display_name, "number": client.record_number},
+                )
+                return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/intake.html", {"form": form, "duplicates": duplicates})
+
+
+@require_http_methods(["GET"])
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _clinician(request)
+    client = selectors.client_for_user(user, pk)
+    access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
+    today = timezone.localdate()
+    return render(request, "clients/detail.html", {
+        "client": client,
+        "age": client.age_on(today),
+        "can_change": can_change_client(user, client),
+        "can_read_history": can_read_client_history(user, client),
+        "discharge_form": DischargeForm(initial={"discharged_on": today}),
+        "reenrol_form": ReenrolForm(initial={"enrolled_on": today}),
+        "open_episode": next((e for e in client.episodes.all() if e.is_open), None),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _clinician(request)
+    client = selectors.client_for_user(user, pk)
+    if not can_change_client(user, client):
+        raise PermissionDenied(_("You can read this record but not change it."))
+    conflict: services.StaleVersionError | None = None
+    if request.method == "POST":
+        form = ClientEditForm(request.POST, instance=client, user=user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.client_update(
+                    actor=user, client=client, data=data,
+                    expected_version=data["version"], reason=data.get("reason", ""),
+                )
+            except services.StaleVersionError as stale:
+                conflict = stale
+                # Keep what the user typed; the next save is checked against the new version.
+                form = ClientEditForm(
+                    {**request.POST.dict(), "version": stale.current.version},
+                    instance=stale.current, user=user,
+                )
+                form.is_valid()
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The fact sheet is saved."))
+                return redirect("clients:detail", pk=client.pk)
+    else:
+        form = ClientEditForm(instance=client, initial={"version": client.version}, user=user)
+    conflict_rows = []
+    if conflict is not None:
+        for name in conflict.changed_fields:
+            if name in form.fields:
+                bound = form[name]
+                field = Client._meta.get_field(name)
+                current = conflict.current
+                display = getattr(current, f"get_{name}_display", None)
+                conflict_rows.append({
+                    "label": bound.label,
+                    "theirs": display() if callable(display) else getattr(current, name),
+                    "yours": bound.value(),
+                    "field": field.name,
+                })
+    return render(request, "clients/edit.html", {
+        "client": client, "form": form, "conflict": conflict, "conflict_rows": conflict_rows,
+    })
+
+
+@require_POST
+def discharge(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _clinician(request)
+    client = selectors.client_for_user(user, pk)
+    form = DischargeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.episode_discharge(
+                actor=user, client=client, discharged_on=form.cleaned_data["discharged_on"],
+                reason=form.cleaned_data["discharge_reason"],
+                plan=form.cleaned_data["discharge_plan"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s is discharged.") % {"name": client.display_name})
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/episode_form.html", {
+        "client": client, "form": form, "action": "discharge", "title": _("Discharge"),
+    }, status=400)
+
+
+@require_POST
+def reenrol(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _clinician(request)
+    client = selectors.client_for_user(user, pk)
+    form = ReenrolForm(request.POST)
+    if form.is_valid():
+        try:
+            services.episode_reenrol(
+                actor=user, client=client, enrolled_on=form.cleaned_data["enrolled_on"]
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s is enrolled again.") % {"name": client.display_name})
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/episode_form.html", {
+        "client": client, "form": form, "action": "reenrol", "title": _("Re-enrol"),
+    }, status=400)
+
+
+def _add_errors(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_http_methods(["GET"])
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _clinician(request)
+    client = selectors.client_for_user(user, pk)
+    if not can_read_client_history(user, client):
+        raise PermissionDenied(_("Only the team's supervisors read a record's change history."))
+    access_log_record(actor=user, client_id=client.pk, action=AccessAction.HISTORY, request=request)
+    return render(request, "clients/history.html", {
+        "client": client,
+        "entries": history_entries(client),
+        "episode_entries": [
+            (episode, history_entries(episode)) for episode in client.episodes.all()
+        ],
+    })
+
+
