@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import User
@@ -20,6 +22,14 @@ SORTS = {
     "-updated": ("-updated_at", "-pk"),
 }
 DEFAULT_SORT = "name"
+SORT_LABELS = [
+    ("name", _("Name, A to Z")),
+    ("-name", _("Name, Z to A")),
+    ("record", _("Record number")),
+    ("dob", _("Oldest first")),
+    ("-dob", _("Youngest first")),
+    ("-updated", _("Recently updated")),
+]
 
 
 def _caseload(
@@ -53,8 +63,6 @@ def team_caseload(
 
 def client_for_user(user: policy.AnyUser, pk: int) -> Client:
     """One client record with what its page shows; 404 when outside the user's scope."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(
         Client.objects.visible_to(user)
         .select_related("team", "primary_case_manager")

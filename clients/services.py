@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -95,14 +95,12 @@ def client_intake(*, actor: User, data: dict[str, Any], enrolled_on: date | None
     client.record_number = _next_record_number()
     client.status = ClientStatus.ACTIVE
     client.full_clean()
-    client._change_reason = "Intake"  # type: ignore[attr-defined]
-    client.save()
+    _save(client, actor=actor, reason="Intake")
     episode = Episode(
         client=client, enrolled_on=enrolled_on or timezone.localdate(), enrolled_by=actor
     )
     episode.full_clean()
-    episode._change_reason = "Enrolled at intake"  # type: ignore[attr-defined]
-    episode.save()
+    _save(episode, actor=actor, reason="Enrolled at intake")
     return client
 
 
@@ -138,8 +136,7 @@ def client_update(
     locked.version += 1
     locked.updated_at = timezone.now()
     locked.full_clean()
-    locked._change_reason = reason or "Fact sheet edited"  # type: ignore[attr-defined]
-    locked.save()
+    _save(locked, actor=actor, reason=reason or "Fact sheet edited")
     return locked
 
 
@@ -178,9 +175,8 @@ def episode_discharge(
     episode.discharge_plan = plan
     episode.discharged_by = actor
     episode.full_clean()
-    episode._change_reason = "Discharged"  # type: ignore[attr-defined]
-    episode.save()
-    _set_status(locked, ClientStatus.DISCHARGED, "Discharged")
+    _save(episode, actor=actor, reason="Discharged")
+    _set_status(locked, ClientStatus.DISCHARGED, actor=actor, reason="Discharged")
     return episode
 
 
@@ -202,15 +198,23 @@ def episode_reenrol(*, actor: User, client: Client, enrolled_on: date) -> Episod
         )
     episode = Episode(client=locked, enrolled_on=enrolled_on, enrolled_by=actor)
     episode.full_clean()
-    episode._change_reason = "Re-enrolled"  # type: ignore[attr-defined]
-    episode.save()
-    _set_status(locked, ClientStatus.ACTIVE, "Re-enrolled")
+    _save(episode, actor=actor, reason="Re-enrolled")
+    _set_status(locked, ClientStatus.ACTIVE, actor=actor, reason="Re-enrolled")
     return episode
 
 
-def _set_status(client: Client, status: str, reason: str) -> None:
+def _set_status(client: Client, status: str, *, actor: User, reason: str) -> None:
     client.status = status
     client.version += 1
     client.updated_at = timezone.now()
-    client._change_reason = reason  # type: ignore[attr-defined]
-    client.save(update_fields=["status", "version", "updated_at"])
+    _save(client, actor=actor, reason=reason, update_fields=["status", "version", "updated_at"])
+
+
+def _save(
+    instance: models.Model, *, actor: User, reason: str, update_fields: list[str] | None = None
+) -> None:
+    """Save with the acting user and the reason recorded in the history row (the history
+    middleware only knows the user inside a web request; tasks and commands call here too)."""
+    instance._history_user = actor  # type: ignore[attr-defined]
+    instance._change_reason = reason  # type: ignore[attr-defined]
+    instance.save(update_fields=update_fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib import messages
@@ -44,6 +45,7 @@ def _caseload_page(request: HttpRequest, *, title: str, rows: Any, scope: str) -
         "status": request.GET.get("status", ""),
         "sort": request.GET.get("sort", selectors.DEFAULT_SORT),
         "statuses": ClientStatus.choices,
+        "sort_options": selectors.SORT_LABELS,
     }
     template = "clients/caseload.html"
     if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
@@ -137,7 +139,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                 # Keep what the user typed; the next save is checked against the new version.
                 form = ClientEditForm(
                     {**request.POST.dict(), "version": stale.current.version},
-                    instance=stale.current, user=user,
+                    instance=copy.copy(stale.current), user=user,
                 )
                 form.is_valid()
             except ValidationError as error:

@@ -197,3 +197,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
