@@ -15,5 +15,5 @@ class ScopedViewSetMixin:
         return login_not_required(super().as_view(*args, **kwargs))  # type: ignore[misc]
 
 
-class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class ScopedGenericViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     pass

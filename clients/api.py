@@ -24,7 +24,7 @@ from .models import Client
 from .permissions import can_change_client
 
 
-class ClientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ClientSerializer(serializers.ModelSerializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
     primary_case_manager = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True, is_case_manager=True)
@@ -35,15 +35,23 @@ class ClientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         "with 409 so nobody's change is silently overwritten.",
     )
     confirm_not_duplicate = serializers.BooleanField(
-        write_only=True, required=False, default=False,
+        write_only=True,
+        required=False,
+        default=False,
         help_text="Set after reviewing the possible duplicates a 409 reported.",
     )
 
     class Meta:
         model = Client
         fields = (
-            "id", "record_number", "status", "version", *services.FACT_SHEET_FIELDS,
-            "created_at", "updated_at", "confirm_not_duplicate",
+            "id",
+            "record_number",
+            "status",
+            "version",
+            *services.FACT_SHEET_FIELDS,
+            "created_at",
+            "updated_at",
+            "confirm_not_duplicate",
         )
         read_only_fields = ("id", "record_number", "status", "created_at", "updated_at")
 
@@ -65,8 +73,11 @@ def _as_drf_error(error: DjangoValidationError) -> ValidationError:
 
 
 class ClientViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-    mixins.UpdateModelMixin, ScopedGenericViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ScopedGenericViewSet,
 ):
     serializer_class = ClientSerializer
 
@@ -80,7 +91,9 @@ class ClientViewSet(
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = self.get_object()
         access_log_record(
-            actor=request.user, client_id=client.pk, action=AccessAction.API_VIEW,
+            actor=policy.signed_in(request.user),
+            client_id=client.pk,
+            action=AccessAction.API_VIEW,
             request=request._request,
         )
         return Response(self.get_serializer(client).data)
@@ -89,14 +102,15 @@ class ClientViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        actor = request.user
-        assert isinstance(actor, User)
+        actor = policy.signed_in(request.user)
         if not policy.can_create_records_for(actor, data["team"]):
             raise PermissionDenied("You cannot hold records for that team.")
         if not data.pop("confirm_not_duplicate", False):
             duplicates = services.client_possible_duplicates(
-                actor=actor, legal_first_name=data["legal_first_name"],
-                legal_last_name=data["legal_last_name"], date_of_birth=data["date_of_birth"],
+                actor=actor,
+                legal_first_name=data["legal_first_name"],
+                legal_last_name=data["legal_last_name"],
+                date_of_birth=data["date_of_birth"],
                 member_id=data.get("member_id", ""),
             )
             if duplicates:
@@ -105,8 +119,11 @@ class ClientViewSet(
                         "detail": "A record may already exist for this person. Review it, "
                         "then send again with confirm_not_duplicate=true.",
                         "possible_duplicates": [
-                            {"record_number": d.record_number, "team": d.team,
-                             "id": d.client.pk if d.client else None}
+                            {
+                                "record_number": d.record_number,
+                                "team": d.team,
+                                "id": d.client.pk if d.client else None,
+                            }
                             for d in duplicates
                         ],
                     },
@@ -123,8 +140,7 @@ class ClientViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         client = self.get_object()
-        actor = request.user
-        assert isinstance(actor, User)
+        actor = policy.signed_in(request.user)
         if not can_change_client(actor, client):
             raise PermissionDenied("You can read this record but not change it.")
         serializer = self.get_serializer(client, data=request.data, partial=partial)

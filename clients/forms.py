@@ -4,7 +4,7 @@ hand cleaned data to the services."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
@@ -35,7 +35,9 @@ def _row(*fields: str) -> Div:
 
 class ClientForm(forms.ModelForm[Client]):
     other_languages = SimpleArrayField(
-        forms.CharField(max_length=60), required=False, label=_("Other languages"),
+        forms.CharField(max_length=60),
+        required=False,
+        label=_("Other languages"),
         help_text=_("Separate languages with commas."),
     )
 
@@ -53,10 +55,8 @@ class ClientForm(forms.ModelForm[Client]):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        team_field = self.fields["team"]
-        manager_field = self.fields["primary_case_manager"]
-        assert isinstance(team_field, forms.ModelChoiceField)
-        assert isinstance(manager_field, forms.ModelChoiceField)
+        team_field = cast(forms.ModelChoiceField, self.fields["team"])
+        manager_field = cast(forms.ModelChoiceField, self.fields["primary_case_manager"])
         team_field.queryset = Team.objects.filter(
             pk__in=policy.member_team_ids(user) | policy.supervised_team_ids(user)
         )
@@ -87,14 +87,18 @@ class ClientForm(forms.ModelForm[Client]):
                 _("How to reach the person"),
                 _row("phone", "phone_ok_to_contact"),
                 _row("email", "email_ok_to_contact"),
-                "address_line1", "address_line2",
+                "address_line1",
+                "address_line2",
                 _row("city", "state", "postal_code"),
                 "address_ok_to_contact",
             ),
             Fieldset(
                 _("Emergency contact"),
-                _row("emergency_contact_name", "emergency_contact_relationship",
-                     "emergency_contact_phone"),
+                _row(
+                    "emergency_contact_name",
+                    "emergency_contact_relationship",
+                    "emergency_contact_phone",
+                ),
             ),
             Fieldset(
                 _("Pay information"),
@@ -147,7 +151,9 @@ class IntakeForm(ClientForm):
 class ClientEditForm(ClientForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(
-        required=False, max_length=200, label=_("Reason for the change (optional)"),
+        required=False,
+        max_length=200,
+        label=_("Reason for the change (optional)"),
     )
 
 
@@ -155,7 +161,8 @@ class DischargeForm(forms.Form):
     discharged_on = forms.DateField(label=_("Discharge date"), widget=DateInput())
     discharge_reason = forms.ChoiceField(label=_("Reason"), choices=DischargeReason.choices)
     discharge_plan = forms.CharField(
-        label=_("Discharge plan"), widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Discharge plan"),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Services continuing, who to call, and how to come back."),
     )
 

@@ -87,7 +87,9 @@ class ClientQuerySet(models.QuerySet["Client"]):
         )
         parts = term.split()
         if len(parts) > 1:
-            condition |= Q(legal_first_name__icontains=parts[0], legal_last_name__icontains=parts[-1])
+            condition |= Q(
+                legal_first_name__icontains=parts[0], legal_last_name__icontains=parts[-1]
+            )
         born = parse_search_date(term)
         if born is not None:
             condition |= Q(date_of_birth=born)
@@ -122,7 +124,9 @@ class Client(models.Model):
 
     primary_language = models.CharField(_("primary language"), max_length=60, default="English")
     other_languages = ArrayField(
-        models.CharField(max_length=60), blank=True, default=list,
+        models.CharField(max_length=60),
+        blank=True,
+        default=list,
         verbose_name=_("other languages"),
     )
     interpreter_needed = models.BooleanField(_("needs an interpreter"), default=False)
@@ -140,7 +144,9 @@ class Client(models.Model):
 
     emergency_contact_name = models.CharField(_("emergency contact"), max_length=200, blank=True)
     emergency_contact_relationship = models.CharField(_("relationship"), max_length=100, blank=True)
-    emergency_contact_phone = models.CharField(_("emergency contact phone"), max_length=30, blank=True)
+    emergency_contact_phone = models.CharField(
+        _("emergency contact phone"), max_length=30, blank=True
+    )
 
     payer_type = models.CharField(
         _("payer type"), max_length=20, choices=PayerType.choices, default=PayerType.UNINSURED
@@ -152,14 +158,19 @@ class Client(models.Model):
     referral_source = models.CharField(
         _("referral source"), max_length=20, choices=ReferralSource.choices
     )
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="clients",
-                             verbose_name=_("team"))
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="clients", verbose_name=_("team")
+    )
     case_management_model = models.CharField(
-        _("case-management model"), max_length=20, choices=CaseManagementModel.choices,
+        _("case-management model"),
+        max_length=20,
+        choices=CaseManagementModel.choices,
         default=CaseManagementModel.STRENGTH_BASED,
     )
     primary_case_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="primary_clients",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="primary_clients",
         verbose_name=_("primary case manager"),
     )
     status = models.CharField(
@@ -217,7 +228,11 @@ class Episode(models.Model):
     )
     discharge_plan = models.TextField(_("discharge plan"), blank=True)
     discharged_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        User,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
         verbose_name=_("discharged by"),
     )
 
@@ -229,7 +244,8 @@ class Episode(models.Model):
         ordering = ["-enrolled_on", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["client"], condition=Q(discharged_on__isnull=True),
+                fields=["client"],
+                condition=Q(discharged_on__isnull=True),
                 name="episode_one_open_per_client",
             ),
             models.CheckConstraint(
@@ -244,7 +260,7 @@ class Episode(models.Model):
 
     def __str__(self) -> str:
         end = self.discharged_on.isoformat() if self.discharged_on else _("open")
-        return f"{self.enrolled_on.isoformat()} – {end}"
+        return f"{self.enrolled_on.isoformat()} to {end}"
 
     @property
     def is_open(self) -> bool:

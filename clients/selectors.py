@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.accounts import policy
-from casemgmt.accounts.models import User
+from casemgmt.accounts.models import Team, User
 
 from .models import Client, ClientStatus, Episode
 
@@ -50,7 +50,11 @@ def my_caseload(
 
 
 def team_caseload(
-    user: User, *, search: str = "", status: str = "", sort: str = DEFAULT_SORT,
+    user: User,
+    *,
+    search: str = "",
+    status: str = "",
+    sort: str = DEFAULT_SORT,
     team_id: int | None = None,
 ) -> QuerySet[Client]:
     """Clients of the teams the user belongs to or supervises (optionally one of them)."""
@@ -73,4 +77,26 @@ def client_for_user(user: policy.AnyUser, pk: int) -> Client:
             )
         ),
         pk=pk,
+    )
+
+
+def my_caseload_counts(user: User) -> dict[str, int]:
+    """Active and discharged clients for whom the user is the primary case manager."""
+    return (
+        Client.objects.visible_to(user)
+        .filter(primary_case_manager=user)
+        .aggregate(
+            active=Count("pk", filter=Q(status=ClientStatus.ACTIVE)),
+            discharged=Count("pk", filter=Q(status=ClientStatus.DISCHARGED)),
+        )
+    )
+
+
+def team_active_counts(user: User) -> QuerySet[Team]:
+    """The user's teams, each annotated with its number of active clients."""
+    team_ids = policy.member_team_ids(user) | policy.supervised_team_ids(user)
+    return (
+        Team.objects.filter(pk__in=team_ids)
+        .annotate(active=Count("clients", filter=Q(clients__status=ClientStatus.ACTIVE)))
+        .order_by("name")
     )

@@ -19,13 +19,37 @@ from .permissions import can_change_client, can_open_client_in
 
 #: Fields of the fact sheet a user edits; everything else is kept by the services.
 FACT_SHEET_FIELDS = (
-    "legal_first_name", "legal_last_name", "preferred_name", "pronouns", "date_of_birth",
-    "sex_at_birth", "gender_identity", "primary_language", "other_languages",
-    "interpreter_needed", "phone", "phone_ok_to_contact", "email", "email_ok_to_contact",
-    "address_line1", "address_line2", "city", "state", "postal_code", "address_ok_to_contact",
-    "emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone",
-    "payer_type", "payer_name", "member_id", "presenting_issue", "referral_source", "team",
-    "case_management_model", "primary_case_manager",
+    "legal_first_name",
+    "legal_last_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+    "sex_at_birth",
+    "gender_identity",
+    "primary_language",
+    "other_languages",
+    "interpreter_needed",
+    "phone",
+    "phone_ok_to_contact",
+    "email",
+    "email_ok_to_contact",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "address_ok_to_contact",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+    "payer_type",
+    "payer_name",
+    "member_id",
+    "presenting_issue",
+    "referral_source",
+    "team",
+    "case_management_model",
+    "primary_case_manager",
 )
 
 
@@ -40,8 +64,13 @@ class PossibleDuplicate:
 
 
 def client_possible_duplicates(
-    *, actor: User, legal_first_name: str, legal_last_name: str, date_of_birth: date | None,
-    member_id: str = "", exclude_pk: int | None = None,
+    *,
+    actor: User,
+    legal_first_name: str,
+    legal_last_name: str,
+    date_of_birth: date | None,
+    member_id: str = "",
+    exclude_pk: int | None = None,
 ) -> list[PossibleDuplicate]:
     """Same legal name and date of birth, or the same member id."""
     match = Q()
@@ -72,18 +101,23 @@ def client_possible_duplicates(
 def _next_record_number() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval('client_record_number_seq')")
-        (number,) = cursor.fetchone()  # type: ignore[misc]
+        (number,) = cursor.fetchone()
     return f"CW-{number:06d}"
 
 
 def _check_assignment(actor: User, team: Team, case_manager: User) -> None:
     if not can_open_client_in(actor, team):
         raise PermissionDenied(_("You cannot hold records for the team %(team)s.") % {"team": team})
-    if not (case_manager.is_active and case_manager.is_case_manager
-            and case_manager.member_teams.filter(pk=team.pk).exists()):
+    if not (
+        case_manager.is_active
+        and case_manager.is_case_manager
+        and case_manager.member_teams.filter(pk=team.pk).exists()
+    ):
         raise ValidationError(
-            {"primary_case_manager": _("Choose an active case manager on the team %(team)s.")
-             % {"team": team}}
+            {
+                "primary_case_manager": _("Choose an active case manager on the team %(team)s.")
+                % {"team": team}
+            }
         )
 
 
@@ -115,7 +149,11 @@ class StaleVersionError(Exception):
 
 @transaction.atomic
 def client_update(
-    *, actor: User, client: Client, data: dict[str, Any], expected_version: int,
+    *,
+    actor: User,
+    client: Client,
+    data: dict[str, Any],
+    expected_version: int,
     reason: str = "",
 ) -> Client:
     """Save fact-sheet changes, unless the record changed since `expected_version` was read:
@@ -126,8 +164,7 @@ def client_update(
     if locked.version != expected_version:
         raise StaleVersionError(locked, _fields_changed_since(locked, expected_version))
     if data.get("team", locked.team) != locked.team or (
-        data.get("primary_case_manager", locked.primary_case_manager)
-        != locked.primary_case_manager
+        data.get("primary_case_manager", locked.primary_case_manager) != locked.primary_case_manager
     ):
         _check_assignment(actor, data["team"], data["primary_case_manager"])
     for field in FACT_SHEET_FIELDS:
@@ -167,8 +204,10 @@ def episode_discharge(
         raise ValidationError({"discharged_on": _("The discharge date cannot be in the future.")})
     if discharged_on < episode.enrolled_on:
         raise ValidationError(
-            {"discharged_on": _("The discharge date cannot be before enrolment on %(day)s.")
-             % {"day": episode.enrolled_on.isoformat()}}
+            {
+                "discharged_on": _("The discharge date cannot be before enrolment on %(day)s.")
+                % {"day": episode.enrolled_on.isoformat()}
+            }
         )
     episode.discharged_on = discharged_on
     episode.discharge_reason = reason
@@ -193,8 +232,10 @@ def episode_reenrol(*, actor: User, client: Client, enrolled_on: date) -> Episod
         raise ValidationError({"enrolled_on": _("The enrolment date cannot be in the future.")})
     if last is not None and last.discharged_on and enrolled_on < last.discharged_on:
         raise ValidationError(
-            {"enrolled_on": _("Re-enrolment cannot be before the last discharge on %(day)s.")
-             % {"day": last.discharged_on.isoformat()}}
+            {
+                "enrolled_on": _("Re-enrolment cannot be before the last discharge on %(day)s.")
+                % {"day": last.discharged_on.isoformat()}
+            }
         )
     episode = Episode(client=locked, enrolled_on=enrolled_on, enrolled_by=actor)
     episode.full_clean()

@@ -57,7 +57,9 @@ def _caseload_page(request: HttpRequest, *, title: str, rows: Any, scope: str) -
 def my_caseload(request: HttpRequest) -> HttpResponse:
     user = _clinician(request)
     rows = selectors.my_caseload(
-        user, search=request.GET.get("q", ""), status=request.GET.get("status", ""),
+        user,
+        search=request.GET.get("q", ""),
+        status=request.GET.get("status", ""),
         sort=request.GET.get("sort", selectors.DEFAULT_SORT),
     )
     return _caseload_page(request, title=_("My caseload"), rows=rows, scope="mine")
@@ -67,7 +69,9 @@ def my_caseload(request: HttpRequest) -> HttpResponse:
 def team_caseload(request: HttpRequest) -> HttpResponse:
     user = _clinician(request)
     rows = selectors.team_caseload(
-        user, search=request.GET.get("q", ""), status=request.GET.get("status", ""),
+        user,
+        search=request.GET.get("q", ""),
+        status=request.GET.get("status", ""),
         sort=request.GET.get("sort", selectors.DEFAULT_SORT),
     )
     return _caseload_page(request, title=_("Team caseload"), rows=rows, scope="team")
@@ -81,8 +85,10 @@ def intake(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         duplicates = services.client_possible_duplicates(
-            actor=user, legal_first_name=data["legal_first_name"],
-            legal_last_name=data["legal_last_name"], date_of_birth=data["date_of_birth"],
+            actor=user,
+            legal_first_name=data["legal_first_name"],
+            legal_last_name=data["legal_last_name"],
+            date_of_birth=data["date_of_birth"],
             member_id=data.get("member_id", ""),
         )
         if not duplicates or data.get("confirm_not_duplicate"):
@@ -94,7 +100,8 @@ def intake(request: HttpRequest) -> HttpResponse:
                 form.add_error("team", str(error))
             else:
                 messages.success(
-                    request, _("%(name)s is enrolled as %(number)s.")
+                    request,
+                    _("%(name)s is enrolled as %(number)s.")
                     % {"name": client.display_name, "number": client.record_number},
                 )
                 return redirect("clients:detail", pk=client.pk)
@@ -107,15 +114,19 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = selectors.client_for_user(user, pk)
     access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
     today = timezone.localdate()
-    return render(request, "clients/detail.html", {
-        "client": client,
-        "age": client.age_on(today),
-        "can_change": can_change_client(user, client),
-        "can_read_history": can_read_client_history(user, client),
-        "discharge_form": DischargeForm(initial={"discharged_on": today}),
-        "reenrol_form": ReenrolForm(initial={"enrolled_on": today}),
-        "open_episode": next((e for e in client.episodes.all() if e.is_open), None),
-    })
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "client": client,
+            "age": client.age_on(today),
+            "can_change": can_change_client(user, client),
+            "can_read_history": can_read_client_history(user, client),
+            "discharge_form": DischargeForm(initial={"discharged_on": today}),
+            "reenrol_form": ReenrolForm(initial={"enrolled_on": today}),
+            "open_episode": next((e for e in client.episodes.all() if e.is_open), None),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -131,15 +142,19 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 services.client_update(
-                    actor=user, client=client, data=data,
-                    expected_version=data["version"], reason=data.get("reason", ""),
+                    actor=user,
+                    client=client,
+                    data=data,
+                    expected_version=data["version"],
+                    reason=data.get("reason", ""),
                 )
             except services.StaleVersionError as stale:
                 conflict = stale
                 # Keep what the user typed; the next save is checked against the new version.
                 form = ClientEditForm(
                     {**request.POST.dict(), "version": stale.current.version},
-                    instance=copy.copy(stale.current), user=user,
+                    instance=copy.copy(stale.current),
+                    user=user,
                 )
                 form.is_valid()
             except ValidationError as error:
@@ -157,15 +172,24 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                 field = Client._meta.get_field(name)
                 current = conflict.current
                 display = getattr(current, f"get_{name}_display", None)
-                conflict_rows.append({
-                    "label": bound.label,
-                    "theirs": display() if callable(display) else getattr(current, name),
-                    "yours": bound.value(),
-                    "field": field.name,
-                })
-    return render(request, "clients/edit.html", {
-        "client": client, "form": form, "conflict": conflict, "conflict_rows": conflict_rows,
-    })
+                conflict_rows.append(
+                    {
+                        "label": bound.label,
+                        "theirs": display() if callable(display) else getattr(current, name),
+                        "yours": bound.value(),
+                        "field": field.name,
+                    }
+                )
+    return render(
+        request,
+        "clients/edit.html",
+        {
+            "client": client,
+            "form": form,
+            "conflict": conflict,
+            "conflict_rows": conflict_rows,
+        },
+    )
 
 
 @require_POST
@@ -176,7 +200,9 @@ def discharge(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.episode_discharge(
-                actor=user, client=client, discharged_on=form.cleaned_data["discharged_on"],
+                actor=user,
+                client=client,
+                discharged_on=form.cleaned_data["discharged_on"],
                 reason=form.cleaned_data["discharge_reason"],
                 plan=form.cleaned_data["discharge_plan"],
             )
@@ -185,9 +211,17 @@ def discharge(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s is discharged.") % {"name": client.display_name})
             return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/episode_form.html", {
-        "client": client, "form": form, "action": "discharge", "title": _("Discharge"),
-    }, status=400)
+    return render(
+        request,
+        "clients/episode_form.html",
+        {
+            "client": client,
+            "form": form,
+            "action": "discharge",
+            "title": _("Discharge"),
+        },
+        status=400,
+    )
 
 
 @require_POST
@@ -203,11 +237,21 @@ def reenrol(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, _("%(name)s is enrolled again.") % {"name": client.display_name})
+            messages.success(
+                request, _("%(name)s is enrolled again.") % {"name": client.display_name}
+            )
             return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/episode_form.html", {
-        "client": client, "form": form, "action": "reenrol", "title": _("Re-enrol"),
-    }, status=400)
+    return render(
+        request,
+        "clients/episode_form.html",
+        {
+            "client": client,
+            "form": form,
+            "action": "reenrol",
+            "title": _("Re-enrol"),
+        },
+        status=400,
+    )
 
 
 def _add_errors(form: Any, error: ValidationError) -> None:
@@ -225,12 +269,14 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_read_client_history(user, client):
         raise PermissionDenied(_("Only the team's supervisors read a record's change history."))
     access_log_record(actor=user, client_id=client.pk, action=AccessAction.HISTORY, request=request)
-    return render(request, "clients/history.html", {
-        "client": client,
-        "entries": history_entries(client),
-        "episode_entries": [
-            (episode, history_entries(episode)) for episode in client.episodes.all()
-        ],
-    })
-
-
+    return render(
+        request,
+        "clients/history.html",
+        {
+            "client": client,
+            "entries": history_entries(client),
+            "episode_entries": [
+                (episode, history_entries(episode)) for episode in client.episodes.all()
+            ],
+        },
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import factory
 from factory.django import DjangoModelFactory
@@ -43,13 +43,13 @@ class UserFactory(DjangoModelFactory[User]):
     def teams(self, create: bool, extracted: list[Team] | None, **kwargs: Any) -> None:
         if create and extracted:
             for team in extracted:
-                team.members.add(self)
+                team.members.add(cast(User, self))
 
     @factory.post_generation
     def supervises(self, create: bool, extracted: list[Team] | None, **kwargs: Any) -> None:
         if create and extracted:
             for team in extracted:
-                team.supervisors.add(self)
+                team.supervisors.add(cast(User, self))
 
 
 def client_data(**overrides: Any) -> dict[str, Any]:

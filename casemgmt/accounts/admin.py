@@ -15,8 +15,14 @@ from .services import user_deactivate, user_end_sessions
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ("full_name",)
-    list_display = ("full_name", "email", "is_case_manager", "is_supervisor", "is_agency_admin",
-                    "is_active")
+    list_display = (
+        "full_name",
+        "email",
+        "is_case_manager",
+        "is_supervisor",
+        "is_agency_admin",
+        "is_active",
+    )
     list_filter = ("is_active", "is_case_manager", "is_supervisor", "is_agency_admin")
     search_fields = ("full_name", "email")
     fieldsets = (

@@ -66,12 +66,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_case_manager = models.BooleanField(_("case manager"), default=False)
     is_supervisor = models.BooleanField(_("supervisor"), default=False)
     is_agency_admin = models.BooleanField(
-        _("administrator"), default=False,
+        _("administrator"),
+        default=False,
         help_text=_("Manages users, teams and configuration."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(
-        _("Django admin access"), default=False,
+        _("Django admin access"),
+        default=False,
         help_text=_("May log in to the configuration admin site."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from .models import Team, User
@@ -22,8 +23,11 @@ from .models import Team, User
 class ScopedRecord(Protocol):
     """Anything that belongs to a team and may have a primary case manager."""
 
-    team_id: int | None
-    primary_case_manager_id: int | None
+    @property
+    def team_id(self) -> int | None: ...
+
+    @property
+    def primary_case_manager_id(self) -> int | None: ...
 
 
 AnyUser = User | AnonymousUser
@@ -32,6 +36,13 @@ AnyUser = User | AnonymousUser
 def _active_clinician(user: AnyUser) -> User | None:
     if not isinstance(user, User) or not user.is_active or not user.has_clinical_role:
         return None
+    return user
+
+
+def signed_in(user: AnyUser) -> User:
+    """The staff member behind a request that passed the login requirement."""
+    if not isinstance(user, User) or not user.is_active:
+        raise PermissionDenied
     return user
 
 

@@ -9,7 +9,8 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=EmailLoginForm,
+            template_name="accounts/login.html",
+            authentication_form=EmailLoginForm,
             redirect_authenticated_user=True,
         ),
         name="login",
@@ -25,7 +26,9 @@ urlpatterns = [
     ),
     path(
         "password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html"),
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="accounts/password_change_done.html"
+        ),
         name="password_change_done",
     ),
     path(

@@ -61,6 +61,8 @@ def history_entries(instance: models.Model) -> list[HistoryEntry]:
             delta = record.diff_against(previous)
             for change in delta.changes:
                 field = instance._meta.get_field(change.field)
+                if not isinstance(field, models.Field):
+                    continue
                 changes.append(
                     FieldChange(
                         field=change.field,

@@ -18,6 +18,10 @@ def access_log_record(
         path = request.get_full_path()[:500]
         user_agent = request.headers.get("user-agent", "")[:300]
     return AccessLog.objects.create(
-        user=actor, client_id=client_id, action=action, path=path,
-        ip_address=ip_address, user_agent=user_agent,
+        user=actor,
+        client_id=client_id,
+        action=action,
+        path=path,
+        ip_address=ip_address,
+        user_agent=user_agent,
     )

@@ -22,17 +22,22 @@ PASSWORD = "correct horse battery"
 
 #: Pages an anonymous visitor may open: signing in and recovering a password.
 PUBLIC = {
-    "accounts:login", "accounts:password_reset", "accounts:password_reset_done",
-    "accounts:password_reset_confirm", "accounts:password_reset_complete", "admin:login",
+    "accounts:login",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "admin:login",
 }
 
 
-def _walk(patterns: list[URLPattern | URLResolver], prefix: str = "", namespace: str = ""):  # type: ignore[no-untyped-def]
+def _walk(patterns: list[URLPattern | URLResolver], prefix: str = "", namespace: str = ""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             ns = pattern.namespace or ""
             yield from _walk(
-                pattern.url_patterns, prefix + str(pattern.pattern),
+                pattern.url_patterns,
+                prefix + str(pattern.pattern),
                 f"{namespace}{ns}:" if ns else namespace,
             )
         else:
@@ -61,9 +66,11 @@ def test_every_url_pattern_refuses_anonymous_visitors(client: HttpClient) -> Non
         assert response.status_code in (301, 302, 401, 403, 404, 405), (url, response.status_code)
         if response.status_code in (301, 302):
             location = response["Location"]
-            assert location.startswith(reverse("accounts:login")) or location.startswith(
-                "/admin/login/"
-            ) or location.endswith("/"), (url, location)
+            assert (
+                location.startswith(reverse("accounts:login"))
+                or location.startswith("/admin/login/")
+                or location.endswith("/")
+            ), (url, location)
         if response.status_code == 404:
             # A 404 for an anonymous visitor must not be a page of the app itself.
             assert b"Sign out" not in response.content
@@ -94,24 +101,28 @@ def test_lockout_is_per_user_name_and_address_together(
 ) -> None:
     for _ in range(5):
         client.post(
-            reverse("accounts:login"), {"username": case_manager.email, "password": "wrong"},
+            reverse("accounts:login"),
+            {"username": case_manager.email, "password": "wrong"},
             REMOTE_ADDR="10.0.0.5",
         )
     locked = client.post(
-        reverse("accounts:login"), {"username": case_manager.email, "password": PASSWORD},
+        reverse("accounts:login"),
+        {"username": case_manager.email, "password": PASSWORD},
         REMOTE_ADDR="10.0.0.5",
     )
     assert locked.status_code == 429
     assert "Too many failed sign-ins" in locked.content.decode()
     # A colleague in the same office (same address) still signs in.
     colleague = HttpClient().post(
-        reverse("accounts:login"), {"username": teammate.email, "password": PASSWORD},
+        reverse("accounts:login"),
+        {"username": teammate.email, "password": PASSWORD},
         REMOTE_ADDR="10.0.0.5",
     )
     assert colleague.status_code == 302
     # The locked user from another address is not blocked.
     elsewhere = HttpClient().post(
-        reverse("accounts:login"), {"username": case_manager.email, "password": PASSWORD},
+        reverse("accounts:login"),
+        {"username": case_manager.email, "password": PASSWORD},
         REMOTE_ADDR="10.0.0.9",
     )
     assert elsewhere.status_code == 302
@@ -171,7 +182,7 @@ def test_deactivation_in_the_admin_ends_sessions(
 def test_password_reset_sends_a_working_link(client: HttpClient, case_manager: User) -> None:
     client.post(reverse("accounts:password_reset"), {"email": case_manager.email})
     assert len(mail.outbox) == 1
-    link = re.search(r"http://testserver(\S+)", mail.outbox[0].body)
+    link = re.search(r"http://testserver(\S+)", str(mail.outbox[0].body))
     assert link is not None
     form_page = client.get(link.group(1), follow=True)
     assert form_page.status_code == 200
@@ -186,16 +197,22 @@ def test_password_reset_sends_a_working_link(client: HttpClient, case_manager: U
 
 def test_password_change(client: HttpClient, case_manager: User) -> None:
     client.force_login(case_manager)
-    response = client.post(reverse("accounts:password_change"), {
-        "old_password": PASSWORD, "new_password1": "another long passphrase 7",
-        "new_password2": "another long passphrase 7",
-    })
+    response = client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another long passphrase 7",
+            "new_password2": "another long passphrase 7",
+        },
+    )
     assert response.status_code == 302
     case_manager.refresh_from_db()
     assert case_manager.check_password("another long passphrase 7")
 
 
-def test_admin_sees_no_client_records(client: HttpClient, admin: User, north_client: Client) -> None:
+def test_admin_sees_no_client_records(
+    client: HttpClient, admin: User, north_client: Client
+) -> None:
     assert Client.objects.visible_to(admin).count() == 0
     client.force_login(admin)
     assert client.get(reverse("clients:detail", args=[north_client.pk])).status_code == 404

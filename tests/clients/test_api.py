@@ -30,10 +30,16 @@ def _api(user: User | None = None, *, token: bool = False) -> APIClient:
 
 def _payload(team: Team, manager: User, **overrides: Any) -> dict[str, Any]:
     data = {
-        "legal_first_name": "Luis", "legal_last_name": "Ferreira", "date_of_birth": "1988-11-02",
-        "primary_language": "Portuguese", "other_languages": ["English"],
-        "payer_type": "medicaid", "presenting_issue": "Needs help applying for benefits.",
-        "referral_source": "community", "team": team.pk, "primary_case_manager": manager.pk,
+        "legal_first_name": "Luis",
+        "legal_last_name": "Ferreira",
+        "date_of_birth": "1988-11-02",
+        "primary_language": "Portuguese",
+        "other_languages": ["English"],
+        "payer_type": "medicaid",
+        "presenting_issue": "Needs help applying for benefits.",
+        "referral_source": "community",
+        "team": team.pk,
+        "primary_case_manager": manager.pk,
     }
     data.update(overrides)
     return data
@@ -43,8 +49,13 @@ def test_anonymous_is_refused() -> None:
     assert _api().get("/api/v1/clients/").status_code in (401, 403)
 
 
-def test_list_is_scoped(case_manager: User, other_team_case_manager: User, team_north: Team,
-                        team_south: Team, admin: User) -> None:
+def test_list_is_scoped(
+    case_manager: User,
+    other_team_case_manager: User,
+    team_north: Team,
+    team_south: Team,
+    admin: User,
+) -> None:
     mine = make_client(case_manager=case_manager, team=team_north)
     make_client(case_manager=other_team_case_manager, team=team_south)
     body = _api(case_manager).get("/api/v1/clients/").json()
@@ -54,7 +65,10 @@ def test_list_is_scoped(case_manager: User, other_team_case_manager: User, team_
 
 @pytest.mark.parametrize("use_token", [False, True])
 def test_retrieve_in_scope_and_404_outside(
-    case_manager: User, other_team_case_manager: User, admin: User, north_client: Client,
+    case_manager: User,
+    other_team_case_manager: User,
+    admin: User,
+    north_client: Client,
     use_token: bool,
 ) -> None:
     ok = _api(case_manager, token=use_token).get(f"/api/v1/clients/{north_client.pk}/")
@@ -81,8 +95,7 @@ def test_create_bad_input_is_400_with_field_errors(case_manager: User, team_nort
     future = (dt.date.today() + dt.timedelta(days=10)).isoformat()  # noqa: DTZ011
     response = _api(case_manager).post(
         "/api/v1/clients/",
-        _payload(team_north, case_manager, date_of_birth=future, email="nope",
-                 legal_last_name=""),
+        _payload(team_north, case_manager, date_of_birth=future, email="nope", legal_last_name=""),
         format="json",
     )
     assert response.status_code == 400
@@ -103,14 +116,20 @@ def test_create_for_another_team_is_refused(
 def test_create_reports_possible_duplicates_until_confirmed(
     case_manager: User, team_north: Team
 ) -> None:
-    make_client(case_manager=case_manager, team=team_north, legal_first_name="Luis",
-                legal_last_name="Ferreira", date_of_birth=dt.date(1988, 11, 2))
+    make_client(
+        case_manager=case_manager,
+        team=team_north,
+        legal_first_name="Luis",
+        legal_last_name="Ferreira",
+        date_of_birth=dt.date(1988, 11, 2),
+    )
     api = _api(case_manager)
     first = api.post("/api/v1/clients/", _payload(team_north, case_manager), format="json")
     assert first.status_code == 409
     assert len(first.json()["possible_duplicates"]) == 1
     second = api.post(
-        "/api/v1/clients/", _payload(team_north, case_manager, confirm_not_duplicate=True),
+        "/api/v1/clients/",
+        _payload(team_north, case_manager, confirm_not_duplicate=True),
         format="json",
     )
     assert second.status_code == 201
@@ -121,11 +140,13 @@ def test_update_needs_the_current_version(
 ) -> None:
     url = f"/api/v1/clients/{north_client.pk}/"
     read = _api(case_manager).get(url).json()
-    saved = _api(supervisor).patch(url, {"phone": "305-555-4444", "version": read["version"]},
-                                   format="json")
+    saved = _api(supervisor).patch(
+        url, {"phone": "305-555-4444", "version": read["version"]}, format="json"
+    )
     assert saved.status_code == 200
-    stale = _api(case_manager).patch(url, {"phone": "305-555-5555", "version": read["version"]},
-                                     format="json")
+    stale = _api(case_manager).patch(
+        url, {"phone": "305-555-5555", "version": read["version"]}, format="json"
+    )
     assert stale.status_code == 409
     assert stale.json()["changed_fields"] == ["phone"]
     north_client.refresh_from_db()

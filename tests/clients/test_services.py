@@ -17,7 +17,9 @@ from ..factories import client_data, make_client
 pytestmark = pytest.mark.django_db
 
 
-def test_intake_generates_record_number_and_opens_episode(case_manager: User, team_north: Team) -> None:
+def test_intake_generates_record_number_and_opens_episode(
+    case_manager: User, team_north: Team
+) -> None:
     client = services.client_intake(
         actor=case_manager, data=client_data(team=team_north, primary_case_manager=case_manager)
     )
@@ -59,38 +61,57 @@ def test_possible_duplicates_by_name_and_birth_date_or_member_id(
     case_manager: User, team_north: Team, other_team_case_manager: User, team_south: Team
 ) -> None:
     mine = make_client(
-        case_manager=case_manager, team=team_north, legal_first_name="Ana",
-        legal_last_name="Lopez", date_of_birth=dt.date(1990, 1, 2),
+        case_manager=case_manager,
+        team=team_north,
+        legal_first_name="Ana",
+        legal_last_name="Lopez",
+        date_of_birth=dt.date(1990, 1, 2),
     )
     theirs = make_client(
-        case_manager=other_team_case_manager, team=team_south, legal_first_name="Jo",
-        legal_last_name="Kim", member_id="MCD-77",
+        case_manager=other_team_case_manager,
+        team=team_south,
+        legal_first_name="Jo",
+        legal_last_name="Kim",
+        member_id="MCD-77",
     )
     by_name = services.client_possible_duplicates(
-        actor=case_manager, legal_first_name="ana", legal_last_name="LOPEZ",
+        actor=case_manager,
+        legal_first_name="ana",
+        legal_last_name="LOPEZ",
         date_of_birth=dt.date(1990, 1, 2),
     )
     assert [d.client for d in by_name] == [mine]
     by_member = services.client_possible_duplicates(
-        actor=case_manager, legal_first_name="Someone", legal_last_name="Else",
-        date_of_birth=dt.date(2000, 1, 1), member_id="mcd-77",
+        actor=case_manager,
+        legal_first_name="Someone",
+        legal_last_name="Else",
+        date_of_birth=dt.date(2000, 1, 1),
+        member_id="mcd-77",
     )
     # Outside the user's scope: the record number and team are told, the record is not.
     assert [(d.record_number, d.team, d.client) for d in by_member] == [
         (theirs.record_number, "South", None)
     ]
-    assert services.client_possible_duplicates(
-        actor=case_manager, legal_first_name="Ana", legal_last_name="Lopez",
-        date_of_birth=dt.date(1991, 1, 2),
-    ) == []
+    assert (
+        services.client_possible_duplicates(
+            actor=case_manager,
+            legal_first_name="Ana",
+            legal_last_name="Lopez",
+            date_of_birth=dt.date(1991, 1, 2),
+        )
+        == []
+    )
 
 
 def test_update_with_current_version_saves_and_bumps_version(
     case_manager: User, north_client: Client
 ) -> None:
     updated = services.client_update(
-        actor=case_manager, client=north_client, data={"phone": "305-555-0199"},
-        expected_version=north_client.version, reason="New phone",
+        actor=case_manager,
+        client=north_client,
+        data={"phone": "305-555-0199"},
+        expected_version=north_client.version,
+        reason="New phone",
     )
     assert updated.version == north_client.version + 1
     north_client.refresh_from_db()
@@ -103,12 +124,16 @@ def test_update_from_a_stale_version_is_refused_and_names_the_changes(
 ) -> None:
     read_version = north_client.version
     services.client_update(
-        actor=supervisor, client=north_client, data={"phone": "305-555-0111", "pronouns": "they/them"},
+        actor=supervisor,
+        client=north_client,
+        data={"phone": "305-555-0111", "pronouns": "they/them"},
         expected_version=read_version,
     )
     with pytest.raises(services.StaleVersionError) as caught:
         services.client_update(
-            actor=case_manager, client=north_client, data={"phone": "305-555-0222"},
+            actor=case_manager,
+            client=north_client,
+            data={"phone": "305-555-0222"},
             expected_version=read_version,
         )
     assert caught.value.changed_fields == ["phone", "pronouns"]
@@ -119,7 +144,9 @@ def test_update_from_a_stale_version_is_refused_and_names_the_changes(
 def test_teammate_reads_but_cannot_update(teammate: User, north_client: Client) -> None:
     with pytest.raises(PermissionDenied):
         services.client_update(
-            actor=teammate, client=north_client, data={"phone": "1"},
+            actor=teammate,
+            client=north_client,
+            data={"phone": "1"},
             expected_version=north_client.version,
         )
 
@@ -127,15 +154,21 @@ def test_teammate_reads_but_cannot_update(teammate: User, north_client: Client) 
 def test_discharge_and_reenrol_follow_the_episode(case_manager: User, north_client: Client) -> None:
     today = timezone.localdate()
     services.episode_discharge(
-        actor=case_manager, client=north_client, discharged_on=today,
-        reason=DischargeReason.GOALS_MET, plan="Continue with primary care; call us any time.",
+        actor=case_manager,
+        client=north_client,
+        discharged_on=today,
+        reason=DischargeReason.GOALS_MET,
+        plan="Continue with primary care; call us any time.",
     )
     north_client.refresh_from_db()
     assert north_client.status == ClientStatus.DISCHARGED
     with pytest.raises(ValidationError):
         services.episode_discharge(
-            actor=case_manager, client=north_client, discharged_on=today,
-            reason=DischargeReason.GOALS_MET, plan="",
+            actor=case_manager,
+            client=north_client,
+            discharged_on=today,
+            reason=DischargeReason.GOALS_MET,
+            plan="",
         )
     services.episode_reenrol(actor=case_manager, client=north_client, enrolled_on=today)
     north_client.refresh_from_db()
@@ -148,14 +181,20 @@ def test_discharge_date_rules(case_manager: User, north_client: Client) -> None:
     today = timezone.localdate()
     with pytest.raises(ValidationError) as future:
         services.episode_discharge(
-            actor=case_manager, client=north_client, discharged_on=today + dt.timedelta(days=1),
-            reason=DischargeReason.MOVED, plan="",
+            actor=case_manager,
+            client=north_client,
+            discharged_on=today + dt.timedelta(days=1),
+            reason=DischargeReason.MOVED,
+            plan="",
         )
     assert "discharged_on" in future.value.message_dict
     with pytest.raises(ValidationError) as before:
         services.episode_discharge(
-            actor=case_manager, client=north_client, discharged_on=today - dt.timedelta(days=400),
-            reason=DischargeReason.MOVED, plan="",
+            actor=case_manager,
+            client=north_client,
+            discharged_on=today - dt.timedelta(days=400),
+            reason=DischargeReason.MOVED,
+            plan="",
         )
     assert "discharged_on" in before.value.message_dict
     north_client.refresh_from_db()

@@ -86,8 +86,12 @@ PAGES = ["clients:detail", "clients:edit", "clients:history"]
     ],
 )
 def test_role_by_page_matrix(
-    request: pytest.FixtureRequest, client: HttpClient, north_client: Client,
-    role: str, page: str, expected: int,
+    request: pytest.FixtureRequest,
+    client: HttpClient,
+    north_client: Client,
+    role: str,
+    page: str,
+    expected: int,
 ) -> None:
     user = request.getfixturevalue(role)
     response = _login(client, user).get(reverse(page, args=[north_client.pk]))
@@ -102,8 +106,12 @@ def test_out_of_scope_posts_are_404_and_change_nothing(
     user = request.getfixturevalue(role)
     response = _login(client, user).post(
         reverse(page, args=[north_client.pk]),
-        {"discharged_on": timezone.localdate().isoformat(), "discharge_reason": "moved",
-         "discharge_plan": "x", "enrolled_on": timezone.localdate().isoformat()},
+        {
+            "discharged_on": timezone.localdate().isoformat(),
+            "discharge_reason": "moved",
+            "discharge_plan": "x",
+            "enrolled_on": timezone.localdate().isoformat(),
+        },
     )
     assert response.status_code == 404
     north_client.refresh_from_db()
@@ -111,13 +119,19 @@ def test_out_of_scope_posts_are_404_and_change_nothing(
 
 
 def test_caseload_lists_show_only_scope(
-    client: HttpClient, case_manager: User, teammate: User, other_team_case_manager: User,
-    team_north: Team, team_south: Team, admin: User,
+    client: HttpClient,
+    case_manager: User,
+    teammate: User,
+    other_team_case_manager: User,
+    team_north: Team,
+    team_south: Team,
+    admin: User,
 ) -> None:
     mine = make_client(case_manager=case_manager, team=team_north, legal_last_name="Mine")
     teams = make_client(case_manager=teammate, team=team_north, legal_last_name="Teams")
-    other = make_client(case_manager=other_team_case_manager, team=team_south,
-                        legal_last_name="Other")
+    other = make_client(
+        case_manager=other_team_case_manager, team=team_south, legal_last_name="Other"
+    )
     _login(client, case_manager)
     my_page = client.get(reverse("clients:my_caseload")).content.decode()
     team_page = client.get(reverse("clients:team_caseload")).content.decode()
@@ -131,10 +145,20 @@ def test_caseload_lists_show_only_scope(
 def test_caseload_search_filter_sort_and_htmx_partial(
     client: HttpClient, case_manager: User, team_north: Team
 ) -> None:
-    a = make_client(case_manager=case_manager, team=team_north, legal_first_name="Ana",
-                    legal_last_name="Zamora", date_of_birth=dt.date(1970, 2, 3))
-    b = make_client(case_manager=case_manager, team=team_north, legal_first_name="Bo",
-                    legal_last_name="Abbott", date_of_birth=dt.date(1990, 7, 8))
+    a = make_client(
+        case_manager=case_manager,
+        team=team_north,
+        legal_first_name="Ana",
+        legal_last_name="Zamora",
+        date_of_birth=dt.date(1970, 2, 3),
+    )
+    b = make_client(
+        case_manager=case_manager,
+        team=team_north,
+        legal_first_name="Bo",
+        legal_last_name="Abbott",
+        date_of_birth=dt.date(1990, 7, 8),
+    )
     _login(client, case_manager)
     url = reverse("clients:my_caseload")
     by_name = client.get(url, {"q": "zamo"}).content.decode()
@@ -156,8 +180,9 @@ def test_caseload_status_filter(client: HttpClient, case_manager: User, team_nor
 
     gone = make_client(case_manager=case_manager, team=team_north, legal_last_name="Gone")
     here = make_client(case_manager=case_manager, team=team_north, legal_last_name="Here")
-    episode_discharge(actor=case_manager, client=gone, discharged_on=timezone.localdate(),
-                      reason="moved", plan="")
+    episode_discharge(
+        actor=case_manager, client=gone, discharged_on=timezone.localdate(), reason="moved", plan=""
+    )
     _login(client, case_manager)
     page = client.get(reverse("clients:my_caseload"), {"status": "discharged"}).content.decode()
     assert gone.record_number in page and here.record_number not in page
@@ -165,7 +190,10 @@ def test_caseload_status_filter(client: HttpClient, case_manager: User, team_nor
 
 @pytest.mark.parametrize("url_name", ["clients:my_caseload", "clients:team_caseload", "home"])
 def test_list_query_count_does_not_grow_with_rows(
-    client: HttpClient, case_manager: User, team_north: Team, url_name: str,
+    client: HttpClient,
+    case_manager: User,
+    team_north: Team,
+    url_name: str,
     django_assert_num_queries: Any,
 ) -> None:
     _login(client, case_manager)
@@ -184,7 +212,9 @@ def test_list_query_count_does_not_grow_with_rows(
 
 
 def test_detail_page_query_count_is_bounded(
-    client: HttpClient, case_manager: User, north_client: Client,
+    client: HttpClient,
+    case_manager: User,
+    north_client: Client,
     django_assert_max_num_queries: Any,
 ) -> None:
     _login(client, case_manager)
@@ -215,8 +245,13 @@ def test_intake_bad_input_shows_errors_beside_fields_and_saves_nothing(
     future = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
     response = client.post(
         reverse("clients:intake"),
-        _form(team=team_north.pk, primary_case_manager=case_manager.pk,
-              date_of_birth=future, email="not-an-email", legal_last_name=""),
+        _form(
+            team=team_north.pk,
+            primary_case_manager=case_manager.pk,
+            date_of_birth=future,
+            email="not-an-email",
+            legal_last_name="",
+        ),
     )
     assert response.status_code == 200
     form = response.context["form"]
@@ -235,8 +270,13 @@ def test_intake_bad_input_shows_errors_beside_fields_and_saves_nothing(
 def test_intake_warns_of_a_possible_duplicate_until_confirmed(
     client: HttpClient, case_manager: User, team_north: Team
 ) -> None:
-    existing = make_client(case_manager=case_manager, team=team_north, legal_first_name="Dana",
-                           legal_last_name="Okafor", date_of_birth=dt.date(1979, 3, 9))
+    existing = make_client(
+        case_manager=case_manager,
+        team=team_north,
+        legal_first_name="Dana",
+        legal_last_name="Okafor",
+        date_of_birth=dt.date(1979, 3, 9),
+    )
     _login(client, case_manager)
     data = _form(team=team_north.pk, primary_case_manager=case_manager.pk)
     first = client.post(reverse("clients:intake"), data)
@@ -249,14 +289,20 @@ def test_intake_warns_of_a_possible_duplicate_until_confirmed(
     assert Client.objects.count() == 2
 
 
-def test_edit_saves_with_version(client: HttpClient, case_manager: User, north_client: Client,
-                                 team_north: Team) -> None:
+def test_edit_saves_with_version(
+    client: HttpClient, case_manager: User, north_client: Client, team_north: Team
+) -> None:
     _login(client, case_manager)
     response = client.post(
         reverse("clients:edit", args=[north_client.pk]),
-        _form(team=team_north.pk, primary_case_manager=case_manager.pk,
-              version=north_client.version, legal_first_name="Maria",
-              legal_last_name="Rivera", phone="305-555-0999"),
+        _form(
+            team=team_north.pk,
+            primary_case_manager=case_manager.pk,
+            version=north_client.version,
+            legal_first_name="Maria",
+            legal_last_name="Rivera",
+            phone="305-555-0999",
+        ),
     )
     assert response.status_code == 302
     north_client.refresh_from_db()
@@ -264,22 +310,37 @@ def test_edit_saves_with_version(client: HttpClient, case_manager: User, north_c
 
 
 def test_second_editor_sees_what_changed_and_nothing_is_overwritten(
-    client: HttpClient, case_manager: User, supervisor: User, north_client: Client,
+    client: HttpClient,
+    case_manager: User,
+    supervisor: User,
+    north_client: Client,
     team_north: Team,
 ) -> None:
     opened_version = north_client.version
     # The supervisor saves first.
     _login(HttpClient(), supervisor).post(
         reverse("clients:edit", args=[north_client.pk]),
-        _form(team=team_north.pk, primary_case_manager=case_manager.pk, version=opened_version,
-              legal_first_name="Maria", legal_last_name="Rivera", phone="305-555-0001"),
+        _form(
+            team=team_north.pk,
+            primary_case_manager=case_manager.pk,
+            version=opened_version,
+            legal_first_name="Maria",
+            legal_last_name="Rivera",
+            phone="305-555-0001",
+        ),
     )
     # The case manager, who opened the form before that save, saves second.
     _login(client, case_manager)
     response = client.post(
         reverse("clients:edit", args=[north_client.pk]),
-        _form(team=team_north.pk, primary_case_manager=case_manager.pk, version=opened_version,
-              legal_first_name="Maria", legal_last_name="Rivera", phone="305-555-0002"),
+        _form(
+            team=team_north.pk,
+            primary_case_manager=case_manager.pk,
+            version=opened_version,
+            legal_first_name="Maria",
+            legal_last_name="Rivera",
+            phone="305-555-0002",
+        ),
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -290,9 +351,14 @@ def test_second_editor_sees_what_changed_and_nothing_is_overwritten(
     # Saving again, now from the current version, goes through.
     again = client.post(
         reverse("clients:edit", args=[north_client.pk]),
-        _form(team=team_north.pk, primary_case_manager=case_manager.pk,
-              version=response.context["form"]["version"].value(),
-              legal_first_name="Maria", legal_last_name="Rivera", phone="305-555-0002"),
+        _form(
+            team=team_north.pk,
+            primary_case_manager=case_manager.pk,
+            version=response.context["form"]["version"].value(),
+            legal_first_name="Maria",
+            legal_last_name="Rivera",
+            phone="305-555-0002",
+        ),
     )
     assert again.status_code == 302
     north_client.refresh_from_db()
@@ -304,13 +370,20 @@ def test_discharge_and_reenrol_through_the_page(
 ) -> None:
     _login(client, case_manager)
     today = timezone.localdate().isoformat()
-    bad = client.post(reverse("clients:discharge", args=[north_client.pk]),
-                      {"discharged_on": today, "discharge_reason": "", "discharge_plan": ""})
+    bad = client.post(
+        reverse("clients:discharge", args=[north_client.pk]),
+        {"discharged_on": today, "discharge_reason": "", "discharge_plan": ""},
+    )
     assert bad.status_code == 400
     assert "discharge_reason" in bad.context["form"].errors
-    ok = client.post(reverse("clients:discharge", args=[north_client.pk]),
-                     {"discharged_on": today, "discharge_reason": "goals_met",
-                      "discharge_plan": "Follow up with clinic."})
+    ok = client.post(
+        reverse("clients:discharge", args=[north_client.pk]),
+        {
+            "discharged_on": today,
+            "discharge_reason": "goals_met",
+            "discharge_plan": "Follow up with clinic.",
+        },
+    )
     assert ok.status_code == 302
     north_client.refresh_from_db()
     assert north_client.status == ClientStatus.DISCHARGED
@@ -326,20 +399,32 @@ def test_every_view_of_a_client_is_logged(
     _login(client, teammate)
     client.get(reverse("clients:detail", args=[north_client.pk]), REMOTE_ADDR="10.1.2.3")
     entry = AccessLog.objects.get()
-    assert (entry.user, entry.client_id, entry.action) == (teammate, north_client.pk,
-                                                           AccessAction.VIEW)
+    assert (entry.user, entry.client_id, entry.action) == (
+        teammate,
+        north_client.pk,
+        AccessAction.VIEW,
+    )
     assert entry.ip_address == "10.1.2.3"
 
 
 def test_supervisor_reads_change_history_with_the_acting_user(
-    client: HttpClient, case_manager: User, supervisor: User, north_client: Client,
+    client: HttpClient,
+    case_manager: User,
+    supervisor: User,
+    north_client: Client,
     team_north: Team,
 ) -> None:
     _login(HttpClient(), case_manager).post(
         reverse("clients:edit", args=[north_client.pk]),
-        _form(team=team_north.pk, primary_case_manager=case_manager.pk,
-              version=north_client.version, legal_first_name="Maria",
-              legal_last_name="Rivera", phone="305-555-0777", reason="New number"),
+        _form(
+            team=team_north.pk,
+            primary_case_manager=case_manager.pk,
+            version=north_client.version,
+            legal_first_name="Maria",
+            legal_last_name="Rivera",
+            phone="305-555-0777",
+            reason="New number",
+        ),
     )
     _login(client, supervisor)
     page = client.get(reverse("clients:history", args=[north_client.pk])).content.decode()
