@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from casemgmt.accounts import policy
 from casemgmt.accounts.models import User
 from casemgmt.audit.models import AccessAction
 from casemgmt.audit.selectors import history_entries
@@ -35,9 +36,13 @@ def _clinician(request: HttpRequest) -> User:
     return user
 
 
-def _caseload_page(request: HttpRequest, *, title: str, rows: Any, scope: str) -> HttpResponse:
+def _caseload_page(
+    request: HttpRequest, *, title: str, rows: Any, scope: str, teams: Any = ()
+) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
+        "teams": teams,
+        "team": request.GET.get("team", ""),
         "title": title,
         "scope": scope,
         "page": page,
@@ -68,13 +73,22 @@ def my_caseload(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def team_caseload(request: HttpRequest) -> HttpResponse:
     user = _clinician(request)
+    team = request.GET.get("team", "")
     rows = selectors.team_caseload(
         user,
         search=request.GET.get("q", ""),
         status=request.GET.get("status", ""),
         sort=request.GET.get("sort", selectors.DEFAULT_SORT),
+        team_id=int(team) if team.isdigit() else None,
     )
-    return _caseload_page(request, title=_("Team caseload"), rows=rows, scope="team")
+    teams = policy.assignable_teams(user)
+    return _caseload_page(
+        request,
+        title=_("Team caseload"),
+        rows=rows,
+        scope="team",
+        teams=teams if len(teams) > 1 else (),
+    )
 
 
 @require_http_methods(["GET", "POST"])

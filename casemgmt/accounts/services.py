@@ -3,6 +3,7 @@
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from .models import User, UserSession
 
@@ -25,3 +26,14 @@ def user_end_sessions(*, user: User) -> int:
     Session.objects.filter(session_key__in=keys).delete()
     deleted, _ = UserSession.objects.filter(user=user).delete()
     return deleted
+
+
+@transaction.atomic
+def api_token_issue(*, user: User) -> str:
+    """A new API token replaces any earlier one; the key is shown to the user once."""
+    Token.objects.filter(user=user).delete()
+    return str(Token.objects.create(user=user).key)
+
+
+def api_token_revoke(*, user: User) -> None:
+    Token.objects.filter(user=user).delete()

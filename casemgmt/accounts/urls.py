@@ -1,11 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from . import views
 from .forms import EmailLoginForm
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("api-token/", views.api_token, name="api_token"),
     path(
         "login/",
         auth_views.LoginView.as_view(

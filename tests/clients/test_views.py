@@ -430,3 +430,23 @@ def test_supervisor_reads_change_history_with_the_acting_user(
     page = client.get(reverse("clients:history", args=[north_client.pk])).content.decode()
     assert "305-555-0777" in page and "New number" in page and "Casey North" in page
     assert AccessLog.objects.filter(action=AccessAction.HISTORY, user=supervisor).exists()
+
+
+def test_supervisor_of_two_teams_filters_team_caseload(
+    client: HttpClient,
+    case_manager: User,
+    other_team_case_manager: User,
+    team_north: Team,
+    team_south: Team,
+    supervisor: User,
+) -> None:
+    team_south.supervisors.add(supervisor)
+    north = make_client(case_manager=case_manager, team=team_north)
+    south = make_client(case_manager=other_team_case_manager, team=team_south)
+    _login(client, supervisor)
+    url = reverse("clients:team_caseload")
+    both = client.get(url).content.decode()
+    assert north.record_number in both and south.record_number in both
+    only_south = client.get(url, {"team": team_south.pk}).content.decode()
+    assert south.record_number in only_south and north.record_number not in only_south
+    assert 'id="id_team"' in only_south
