@@ -27,5 +27,5 @@ def test_issue_use_and_revoke_a_token(
     assert api.get(f"/api/v1/clients/{north_client.pk}/").status_code in (401, 403)
     client.post(reverse("accounts:api_token"), {"action": "revoke"})
     assert not Token.objects.filter(user=case_manager).exists()
-    page = client.get(reverse("accounts:api_token")).content.decode()
-    assert replaced not in page
+    after = client.get(reverse("accounts:api_token")).content.decode()
+    assert replaced not in after

@@ -162,3 +162,11 @@ def test_generated_clients_are_the_same_every_time() -> None:
         (s.enrolled_days_ago, s.discharge, s.reenrolled_days_ago) for s in second
     ]
     assert len({s.key for s in first}) == 60
+
+
+def test_refuses_to_run_with_production_settings(settings: Any) -> None:
+    from django.core.management import CommandError
+
+    settings.SETTINGS_MODULE = "casemgmt.settings.production"
+    with pytest.raises(CommandError):
+        call_command("seed_demo", stdout=StringIO())

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -879,6 +879,12 @@ class Command(BaseCommand):
     _hash: str | None = None
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The demo accounts share a published password: never in a production database.
+        if settings.SETTINGS_MODULE.endswith(".production"):
+            raise CommandError(
+                "seed_demo creates accounts with a published password; "
+                "it does not run with the production settings."
+            )
         # One transaction: a failure part-way leaves nothing half-seeded. The summary is
         # printed only after the commit, so a closed pipe (`| head`) cannot undo the work.
         with transaction.atomic():
