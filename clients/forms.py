@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import Team, User
 
-from .models import Client, DischargeReason
+from .models import Client, DischargeReason, PayerType
 from .services import FACT_SHEET_FIELDS
 
 OLDEST_AGE_YEARS = 120
@@ -64,6 +64,10 @@ class ClientForm(forms.ModelForm[Client]):
             pk__in=[u.pk for u in policy.assignable_case_managers(user)]
         )
         if not self.instance.pk:
+            # Ask rather than assume how services are paid for.
+            payer = cast(forms.ChoiceField, self.fields["payer_type"])
+            payer.choices = [("", "---------"), *PayerType.choices]
+            self.initial["payer_type"] = ""
             teams = list(team_field.queryset)
             if len(teams) == 1:
                 self.initial.setdefault("team", teams[0].pk)
