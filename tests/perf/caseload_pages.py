@@ -19,6 +19,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from casemgmt.accounts.models import User
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -69,7 +73,7 @@ def _create_database(url: dict[str, object]) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _populate(total: int):  # type: ignore[no-untyped-def]
+def _populate(total: int) -> User:
     from django.db import connection, transaction
 
     from casemgmt.accounts.models import Agency, Team, User
@@ -119,12 +123,12 @@ def _populate(total: int):  # type: ignore[no-untyped-def]
                         primary_case_manager=manager,
                     )
                 )
-            created = Client.objects.bulk_create(rows)
+            inserted = Client.objects.bulk_create(rows)
             Episode.objects.bulk_create(
                 Episode(
                     client=c, enrolled_on=dt.date(2026, 1, 1), enrolled_by=c.primary_case_manager
                 )
-                for c in created
+                for c in inserted
             )
         have += len(rows)
         print(f"  {have:,} clients", file=sys.stderr)
@@ -133,7 +137,7 @@ def _populate(total: int):  # type: ignore[no-untyped-def]
     return managers[0]
 
 
-def _measure(manager, repeat: int) -> None:  # type: ignore[no-untyped-def]
+def _measure(manager: User, repeat: int) -> None:
     from django.db import connection, reset_queries
     from django.test import Client as HttpClient
     from django.test.utils import CaptureQueriesContext
