@@ -171,8 +171,11 @@ def test_caseload_search_filter_sort_and_htmx_partial(
     assert ordered.index("Zamora") < ordered.index("Abbott")
     partial = client.get(url, {"q": "Abb"}, headers={"HX-Request": "true"})
     body = partial.content.decode()
-    assert body.lstrip().startswith('<div id="results">')
+    assert '<div id="results">' in body
     assert "<html" not in body and b.record_number in body
+    # The count is announced through the live region kept outside the swapped results.
+    assert 'id="result-count"' in body and 'hx-swap-oob="true"' in body
+    assert "1 client found" in body
 
 
 def test_caseload_status_filter(client: HttpClient, case_manager: User, team_north: Team) -> None:

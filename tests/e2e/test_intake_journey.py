@@ -88,7 +88,7 @@ def test_intake_then_find_the_client_in_my_caseload(
     row = results.get_by_role("row").filter(has_text="Thistlewood, Amara")
     expect(row).to_have_count(1)
     expect(row).to_contain_text(client.record_number)
-    expect(results.get_by_role("status")).to_have_text("1 client found")
+    expect(page.locator("#result-count")).to_have_text("1 client found")
     row.get_by_role("link", name="Thistlewood, Amara").click()
     expect(page).to_have_url(re.compile(rf"/clients/{client.pk}/$"))
 
