@@ -1,0 +1,1 @@
+"""Developer tooling (see scripts/dev.py)."""
