@@ -158,7 +158,9 @@ def test_tests_get_their_own_redis_database_unless_redis_url_was_given() -> None
     assert given.environ(redis_db=1)["REDIS_URL"] == "redis://cache:6379/4"
 
 
-def test_dotenv_fills_in_what_the_environment_lacks(tmp_path: Path) -> None:
+def test_dotenv_fills_in_what_the_environment_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / ".env").write_text(
         "# comment\nexport DATABASE_URL='postgres://a@b/c'\nREDIS_URL=\"redis://x:1/0\"\n"
         "DEMO_PASSWORD=from-dotenv\nnot a line\n"
@@ -168,11 +170,11 @@ def test_dotenv_fills_in_what_the_environment_lacks(tmp_path: Path) -> None:
         "REDIS_URL": "redis://x:1/0",
         "DEMO_PASSWORD": "from-dotenv",
     }
-    os.environ["DEMO_PASSWORD"] = "from-environment"
-    try:
-        assert dev.base_environ(tmp_path)["DEMO_PASSWORD"] == "from-environment"
-    finally:
-        del os.environ["DEMO_PASSWORD"]
+    monkeypatch.setenv("DEMO_PASSWORD", "from-environment")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    merged = dev.base_environ(tmp_path)
+    assert merged["DEMO_PASSWORD"] == "from-environment"
+    assert merged["REDIS_URL"] == "redis://x:1/0"
 
 
 def test_env_command_prints_export_lines() -> None:

@@ -208,6 +208,32 @@ def test_check_deploy_catches_a_weak_secret() -> None:
     assert "security.W009" in result.stdout + result.stderr
 
 
+def test_the_images_collectstatic_step_works_with_production_storage(tmp_path: Path) -> None:
+    # What the Dockerfile runs at build time (WhiteNoise's hashed, compressed storage fails on
+    # a reference to a missing file), collected into tmp_path instead of staticfiles/.
+    code = (
+        "import sys, django\n"
+        "django.setup()\n"
+        "from django.core.management import call_command\n"
+        "from django.test.utils import override_settings\n"
+        "with override_settings(STATIC_ROOT=sys.argv[1]):\n"
+        "    call_command('collectstatic', interactive=False, verbosity=0)\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own argument list
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = tmp_path / "staticfiles.json"
+    assert manifest.exists()
+    assert '"bootstrap/' in manifest.read_text()
+
+
 @pytest.mark.skipif(
     (ROOT / ".env").exists(), reason="a .env file would supply the missing variable"
 )
