@@ -16,7 +16,7 @@ def test_a_dropped_connection_is_replaced_at_the_next_request() -> None:
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
     User.objects.count()
-    pid = connection.connection.info.backend_pid  # type: ignore[union-attr]
+    pid = connection.connection.info.backend_pid
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
@@ -26,4 +26,4 @@ def test_a_dropped_connection_is_replaced_at_the_next_request() -> None:
     # What Django's request handler does when a request starts.
     close_old_connections()
     assert User.objects.count() == 0
-    assert connection.connection.info.backend_pid != pid  # type: ignore[union-attr]
+    assert connection.connection.info.backend_pid != pid
