@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("casemgmt.accounts.urls")),
     path("clients/", include("clients.urls")),
+    path("", include("careplans.urls")),
     path("api/v1/", include("casemgmt.api_urls")),
     # The schema answers to token holders too, so the login redirect must not intercept it;
     # DRF's own permission (IsAuthenticated) refuses anonymous callers.

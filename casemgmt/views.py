@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from careplans import plan_selectors
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import Team, User
 from clients import selectors as client_selectors
@@ -16,6 +17,11 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.has_clinical_role:
         context["mine"] = client_selectors.my_caseload_counts(user)
         context["teams"] = client_selectors.team_active_counts(user)
+        context["plans_due"] = plan_selectors.plans_due_for_review(user).count()
+        if user.is_supervisor:
+            context["approvals_waiting"] = sum(
+                1 for entry in plan_selectors.approval_queue(user) if entry.can_approve
+            )
     if user.is_agency_admin:
         context["admin_counts"] = {
             "users": User.objects.filter(is_active=True).count(),

@@ -209,6 +209,11 @@ class Client(models.Model):
     def legal_name(self) -> str:
         return f"{self.legal_first_name} {self.legal_last_name}"
 
+    @property
+    def age(self) -> int:
+        """Age today in the agency's time zone."""
+        return self.age_on(timezone.localdate())
+
     def age_on(self, day: date) -> int:
         born = self.date_of_birth
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
@@ -265,3 +270,46 @@ class Episode(models.Model):
     @property
     def is_open(self) -> bool:
         return self.discharged_on is None
+
+
+class SafetyFlag(models.Model):
+    """A flag that the client needs safety follow-up (for example a PHQ-9 item 9 answer above
+    0). It stays on the client everywhere until someone records the follow-up."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="safety_flags")
+    reason = models.CharField(_("reason"), max_length=300)
+    source = models.CharField(
+        _("source"),
+        max_length=100,
+        blank=True,
+        help_text=_("What raised it, e.g. the measure administration."),
+    )
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    raised_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
+    resolved_at = models.DateTimeField(_("followed up at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("followed up by"),
+    )
+    follow_up = models.TextField(_("follow-up"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("safety flag")
+        verbose_name_plural = _("safety flags")
+        ordering = ["-raised_at", "-pk"]
+        indexes = [models.Index(fields=["client", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return self.reason
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

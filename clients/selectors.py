@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import Team, User
 
-from .models import Client, ClientStatus, Episode
+from .models import Client, ClientStatus, Episode, SafetyFlag
 
 SORTS = {
     "name": ("legal_last_name", "legal_first_name", "pk"),
@@ -66,15 +66,23 @@ def team_caseload(
 
 
 def client_for_user(user: policy.AnyUser, pk: int) -> Client:
-    """One client record with what its page shows; 404 when outside the user's scope."""
+    """One client record with what its header shows (episodes, open safety flags as
+    `open_safety_flags`); 404 when outside the user's scope. Every client tab starts here."""
     return get_object_or_404(
         Client.objects.visible_to(user)
-        .select_related("team", "primary_case_manager")
+        .select_related("team__agency", "primary_case_manager")
         .prefetch_related(
             Prefetch(
                 "episodes",
                 queryset=Episode.objects.select_related("enrolled_by", "discharged_by"),
-            )
+            ),
+            Prefetch(
+                "safety_flags",
+                queryset=SafetyFlag.objects.filter(resolved_at__isnull=True).select_related(
+                    "raised_by"
+                ),
+                to_attr="open_safety_flags",
+            ),
         ),
         pk=pk,
     )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import Team, User
 
-from .models import Client, ClientStatus, DischargeReason, Episode
+from .models import Client, ClientStatus, DischargeReason, Episode, SafetyFlag
 from .permissions import can_change_client, can_open_client_in
 
 #: Fields of the fact sheet a user edits; everything else is kept by the services.
@@ -259,3 +259,29 @@ def _save(
     instance._history_user = actor  # type: ignore[attr-defined]
     instance._change_reason = reason  # type: ignore[attr-defined]
     instance.save(update_fields=update_fields)
+
+
+def safety_flag_raise(*, actor: User, client: Client, reason: str, source: str = "") -> SafetyFlag:
+    """Flag the client for safety follow-up; the flag shows on every page of the client
+    until someone records the follow-up."""
+    flag = SafetyFlag(client=client, reason=reason, source=source, raised_by=actor)
+    flag.full_clean()
+    _save(flag, actor=actor, reason="Safety flag raised")
+    return flag
+
+
+@transaction.atomic
+def safety_flag_resolve(*, actor: User, flag: SafetyFlag, follow_up: str) -> SafetyFlag:
+    """Whoever may change the record closes a flag, saying what follow-up was done."""
+    locked = SafetyFlag.objects.select_for_update().select_related("client").get(pk=flag.pk)
+    if not can_change_client(actor, locked.client):
+        raise PermissionDenied(_("You can read this record but not change it."))
+    if not locked.is_open:
+        raise ValidationError(_("This safety flag was already followed up."))
+    if not follow_up.strip():
+        raise ValidationError({"follow_up": _("Say what follow-up was done.")})
+    locked.follow_up = follow_up.strip()
+    locked.resolved_at = timezone.now()
+    locked.resolved_by = actor
+    _save(locked, actor=actor, reason="Safety follow-up recorded")
+    return locked

@@ -13,4 +13,9 @@ urlpatterns = [
     path("<int:pk>/discharge/", views.discharge, name="discharge"),
     path("<int:pk>/reenrol/", views.reenrol, name="reenrol"),
     path("<int:pk>/history/", views.history, name="history"),
+    path(
+        "<int:pk>/safety-flags/<int:flag_pk>/follow-up/",
+        views.safety_flag_resolve,
+        name="safety_flag_resolve",
+    ),
 ]

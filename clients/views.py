@@ -9,8 +9,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -294,3 +296,22 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
             ],
         },
     )
+
+
+@require_POST
+def safety_flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
+    user = _clinician(request)
+    client = selectors.client_for_user(user, pk)
+    flag = get_object_or_404(client.safety_flags.all(), pk=flag_pk)
+    try:
+        services.safety_flag_resolve(
+            actor=user, flag=flag, follow_up=request.POST.get("follow_up", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The safety follow-up is recorded."))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("clients:detail", args=[client.pk])
+    return redirect(back)

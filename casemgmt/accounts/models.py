@@ -22,12 +22,47 @@ class Agency(models.Model):
     name = models.CharField(_("name"), max_length=200)
     crisis_line = models.CharField(_("crisis line"), max_length=100, blank=True)
 
+    # Agency settings: the rules of practice an administrator configures without code.
+    review_interval_days = models.PositiveIntegerField(
+        _("service plan review interval (days)"),
+        default=90,
+        help_text=_("A plan is reviewed no later than this many days after service starts."),
+    )
+    early_review_days = models.PositiveIntegerField(
+        _("earliest routine review (days)"),
+        default=30,
+        help_text=_("A review sooner than this after service starts needs a reason."),
+    )
+    plan_approval_required = models.BooleanField(
+        _("service plans need supervisor approval"),
+        default=True,
+    )
+    crisis_definition = models.TextField(
+        _("crisis definition"),
+        blank=True,
+        default="A situation in which the person is at risk of harming themselves or others, "
+        "or cannot meet their basic needs for safety, food or shelter.",
+    )
+    crisis_action_plan = models.TextField(
+        _("crisis action plan"),
+        blank=True,
+        default="Stay with the person, or keep them on the line. Ask directly about thoughts "
+        "of suicide and any plan or means. If there is immediate danger call 911. Otherwise "
+        "call the designated crisis professional now, and offer 988 (call or text). Do not "
+        "leave the person alone until a safety plan is in place. Tell your supervisor the "
+        "same day and record a crisis event.",
+    )
+
     class Meta:
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def for_team(cls, team_id: int) -> Agency:
+        return cls.objects.get(teams__pk=team_id)
 
 
 class UserManager(BaseUserManager["User"]):

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "casemgmt.accounts",
     "casemgmt.audit",
     "clients",
+    "careplans",
 ]
 
 MIDDLEWARE = [

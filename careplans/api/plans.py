@@ -1,0 +1,140 @@
+"""/api/v1/plans/: service plans with their goals and interventions, read-only, under the
+access policy. Plans change through the web pages, where each step has its rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from casemgmt.accounts import policy
+from casemgmt.api import ScopedGenericViewSet
+from casemgmt.audit.models import AccessAction
+from casemgmt.audit.services import access_log_record
+
+from ..models import Goal, Intervention, ServicePlan
+
+
+class InterventionSerializer(serializers.ModelSerializer):
+    delivered_by = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Intervention
+        fields = (
+            "id",
+            "description",
+            "staff",
+            "provider",
+            "delivered_by",
+            "frequency",
+            "starts_on",
+        )
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    interventions = InterventionSerializer(many=True, read_only=True)
+    instrument: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+
+    class Meta:
+        model = Goal
+        fields = (
+            "id",
+            "key",
+            "domain",
+            "client_words",
+            "indicator",
+            "baseline",
+            "target",
+            "baseline_value",
+            "target_value",
+            "target_date",
+            "review_date",
+            "instrument",
+            "instrument_comparison",
+            "instrument_threshold",
+            "interventions",
+        )
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    goals = GoalSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ServicePlan
+        fields = (
+            "id",
+            "client",
+            "assessment",
+            "version",
+            "previous",
+            "revision_reason",
+            "status",
+            "service_start",
+            "review_due",
+            "early_review_reason",
+            "meeting_date",
+            "meeting_participants",
+            "client_participated",
+            "agreement",
+            "agreement_note",
+            "finalized_at",
+            "finalized_by",
+            "approval_required",
+            "approved_at",
+            "approved_by",
+            "goals",
+        )
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("client", OpenApiTypes.INT, description="Only this client's plans"),
+            OpenApiParameter("status", OpenApiTypes.STR, description="Only plans in this status"),
+        ]
+    )
+)
+class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    serializer_class = PlanSerializer
+
+    def get_queryset(self) -> QuerySet[ServicePlan]:
+        plans = (
+            ServicePlan.objects.visible_to(self.request.user)
+            .prefetch_related(
+                Prefetch(
+                    "goals",
+                    queryset=Goal.objects.select_related("instrument").prefetch_related(
+                        Prefetch(
+                            "interventions",
+                            queryset=Intervention.objects.select_related("staff"),
+                        )
+                    ),
+                )
+            )
+            .order_by("client_id", "-version")
+        )
+        client = self.request.query_params.get("client", "")
+        if client.isdigit():
+            plans = plans.filter(client_id=int(client))
+        status = self.request.query_params.get("status", "")
+        if status:
+            plans = plans.filter(status=status)
+        return plans
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        plan = self.get_object()
+        access_log_record(
+            actor=policy.signed_in(request.user),
+            client_id=plan.client_id,
+            action=AccessAction.API_VIEW,
+            request=request._request,
+        )
+        return Response(self.get_serializer(plan).data)
