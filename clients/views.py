@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from casemgmt.accounts import policy
-from casemgmt.accounts.models import User
 from casemgmt.audit.models import AccessAction
 from casemgmt.audit.selectors import history_entries
 from casemgmt.audit.services import access_log_record
+from casemgmt.forms import add_service_error
 
 from . import selectors, services
 from .forms import ClientEditForm, DischargeForm, IntakeForm, ReenrolForm
@@ -28,14 +28,6 @@ from .models import Client, ClientStatus
 from .permissions import can_change_client, can_read_client_history
 
 PAGE_SIZE = 25
-
-
-def _clinician(request: HttpRequest) -> User:
-    """Client pages exist only for clinical staff; everyone else gets a 404."""
-    user = request.user
-    if not isinstance(user, User) or not user.has_clinical_role:
-        raise Http404
-    return user
 
 
 def _caseload_page(
@@ -62,7 +54,7 @@ def _caseload_page(
 
 @require_http_methods(["GET"])
 def my_caseload(request: HttpRequest) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     rows = selectors.my_caseload(
         user,
         search=request.GET.get("q", ""),
@@ -74,7 +66,7 @@ def my_caseload(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def team_caseload(request: HttpRequest) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     team = request.GET.get("team", "")
     rows = selectors.team_caseload(
         user,
@@ -95,7 +87,7 @@ def team_caseload(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def intake(request: HttpRequest) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     form = IntakeForm(request.POST or None, user=user)
     duplicates: list[services.PossibleDuplicate] = []
     if request.method == "POST" and form.is_valid():
@@ -126,7 +118,7 @@ def intake(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = selectors.client_for_user(user, pk)
     access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
     today = timezone.localdate()
@@ -147,7 +139,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = selectors.client_for_user(user, pk)
     if not can_change_client(user, client):
         raise PermissionDenied(_("You can read this record but not change it."))
@@ -210,7 +202,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def discharge(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = selectors.client_for_user(user, pk)
     form = DischargeForm(request.POST)
     if form.is_valid():
@@ -223,7 +215,7 @@ def discharge(request: HttpRequest, pk: int) -> HttpResponse:
                 plan=form.cleaned_data["discharge_plan"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("%(name)s is discharged.") % {"name": client.display_name})
             return redirect("clients:detail", pk=client.pk)
@@ -242,7 +234,7 @@ def discharge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def reenrol(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = selectors.client_for_user(user, pk)
     form = ReenrolForm(request.POST)
     if form.is_valid():
@@ -251,7 +243,7 @@ def reenrol(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user, client=client, enrolled_on=form.cleaned_data["enrolled_on"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request, _("%(name)s is enrolled again.") % {"name": client.display_name}
@@ -270,17 +262,9 @@ def reenrol(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @require_http_methods(["GET"])
 def history(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = selectors.client_for_user(user, pk)
     if not can_read_client_history(user, client):
         raise PermissionDenied(_("Only the team's supervisors read a record's change history."))
@@ -300,7 +284,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def safety_flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = selectors.client_for_user(user, pk)
     flag = get_object_or_404(client.safety_flags.all(), pk=flag_pk)
     try:

@@ -18,6 +18,7 @@ from casemgmt.audit.models import AccessAction
 from casemgmt.audit.services import access_log_record
 
 from ..models import Goal, Intervention, ServicePlan
+from ..services.plans import GOAL_FIELDS, INTERVENTION_FIELDS
 
 
 class InterventionSerializer(serializers.ModelSerializer):
@@ -25,15 +26,7 @@ class InterventionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Intervention
-        fields = (
-            "id",
-            "description",
-            "staff",
-            "provider",
-            "delivered_by",
-            "frequency",
-            "starts_on",
-        )
+        fields = ("id", *INTERVENTION_FIELDS, "delivered_by")
 
 
 class GoalSerializer(serializers.ModelSerializer):
@@ -44,23 +37,7 @@ class GoalSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Goal
-        fields = (
-            "id",
-            "key",
-            "domain",
-            "client_words",
-            "indicator",
-            "baseline",
-            "target",
-            "baseline_value",
-            "target_value",
-            "target_date",
-            "review_date",
-            "instrument",
-            "instrument_comparison",
-            "instrument_threshold",
-            "interventions",
-        )
+        fields = ("id", "key", *GOAL_FIELDS, "interventions")
 
 
 class PlanSerializer(serializers.ModelSerializer):

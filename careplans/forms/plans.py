@@ -14,6 +14,7 @@ from casemgmt.accounts.models import User
 from clients.forms import DateInput
 
 from ..models import Agreement, Domain, Goal, Instrument, Intervention, Progress, ReviewDecision
+from ..services.plans import GOAL_FIELDS, INTERVENTION_FIELDS
 
 
 def _helper(*layout: Any) -> FormHelper:
@@ -52,20 +53,7 @@ class PlanDatesForm(forms.Form):
 class GoalForm(forms.ModelForm[Goal]):
     class Meta:
         model = Goal
-        fields = (
-            "domain",
-            "client_words",
-            "indicator",
-            "baseline",
-            "target",
-            "baseline_value",
-            "target_value",
-            "target_date",
-            "review_date",
-            "instrument",
-            "instrument_comparison",
-            "instrument_threshold",
-        )
+        fields = GOAL_FIELDS
         widgets = {
             "client_words": forms.Textarea(attrs={"rows": 2}),
             "target_date": DateInput(),
@@ -107,7 +95,7 @@ class GoalForm(forms.ModelForm[Goal]):
 class InterventionForm(forms.ModelForm[Intervention]):
     class Meta:
         model = Intervention
-        fields = ("description", "staff", "provider", "frequency", "starts_on")
+        fields = INTERVENTION_FIELDS
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "starts_on": DateInput(),

@@ -4,16 +4,17 @@ assessment, and two assessments side by side."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from casemgmt.accounts.models import User
+from casemgmt.accounts import policy
 from casemgmt.audit.models import AccessAction
 from casemgmt.audit.services import access_log_record
+from casemgmt.forms import add_service_error
 from clients.selectors import client_for_user
 
 from .. import assessment_selectors as selectors
@@ -23,29 +24,9 @@ from ..permissions import can_work_on_client
 from ..services import assessments as services
 
 
-def _clinician(request: HttpRequest) -> User:
-    """Client pages exist only for clinical staff; everyone else gets a 404."""
-    user = request.user
-    if not isinstance(user, User) or not user.has_clinical_role:
-        raise Http404
-    return user
-
-
-def _add_errors(form: AssessmentForm, error: ValidationError) -> None:
-    """Put a service's refusal beside the fields it names, the rest at the top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            target = field if field in form.fields else None
-            if field == NON_FIELD_ERRORS:
-                target = None
-            form.add_error(target, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 @require_http_methods(["GET"])
 def assessment_list(request: HttpRequest, client_pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
     assessments = list(selectors.assessments_for_client(user, client))
@@ -68,7 +49,7 @@ def assessment_list(request: HttpRequest, client_pk: int) -> HttpResponse:
 
 @require_http_methods(["POST"])
 def assessment_start(request: HttpRequest, client_pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     if not can_work_on_client(user, client):
         raise PermissionDenied(services.NOT_YOURS_TO_CHANGE)
@@ -96,7 +77,7 @@ def assessment_start(request: HttpRequest, client_pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def assessment_edit(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     assessment = selectors.assessment_for_user(user, pk, client_id=client.pk)
     if not can_work_on_client(user, client):
@@ -117,7 +98,7 @@ def assessment_edit(request: HttpRequest, client_pk: int, pk: int) -> HttpRespon
                     needs=form.needs_data(),
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_error(form, error)
             else:
                 draft_saved = True
         if autosave:
@@ -130,7 +111,7 @@ def assessment_edit(request: HttpRequest, client_pk: int, pk: int) -> HttpRespon
             try:
                 services.assessment_complete(actor=user, assessment=assessment)
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_error(form, error)
             else:
                 messages.success(request, _("The assessment is completed."))
                 return redirect(
@@ -154,7 +135,7 @@ def assessment_edit(request: HttpRequest, client_pk: int, pk: int) -> HttpRespon
 
 @require_http_methods(["GET"])
 def assessment_detail(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     assessment = selectors.assessment_for_user(user, pk, client_id=client.pk)
     access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
@@ -179,7 +160,7 @@ def _pk_param(request: HttpRequest, name: str) -> int | None:
 
 @require_http_methods(["GET"])
 def assessment_compare(request: HttpRequest, client_pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     a_pk, b_pk = _pk_param(request, "a"), _pk_param(request, "b")
     if a_pk is None or b_pk is None or a_pk == b_pk:

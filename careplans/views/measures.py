@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from casemgmt.accounts.models import User
+from casemgmt.accounts import policy
 from casemgmt.audit.models import AccessAction
 from casemgmt.audit.services import access_log_record
+from casemgmt.forms import add_service_error
 from clients.selectors import client_for_user
 
 from .. import measures_selectors as selectors
@@ -23,17 +24,9 @@ from ..permissions import can_work_on_client
 from ..services.measures import measure_administer
 
 
-def _clinician(request: HttpRequest) -> User:
-    """Client pages exist only for clinical staff; everyone else gets a 404."""
-    user = request.user
-    if not isinstance(user, User) or not user.has_clinical_role:
-        raise Http404
-    return user
-
-
 @require_http_methods(["GET"])
 def measure_list(request: HttpRequest, client_pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
     can_work = can_work_on_client(user, client)
@@ -65,7 +58,7 @@ def measure_list(request: HttpRequest, client_pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def measure_new(request: HttpRequest, client_pk: int, code: str) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     instrument = selectors.instrument_by_code(code)
     if not can_work_on_client(user, client):
@@ -88,7 +81,7 @@ def measure_new(request: HttpRequest, client_pk: int, code: str) -> HttpResponse
                 assessment=assessment,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,
@@ -107,17 +100,9 @@ def measure_new(request: HttpRequest, client_pk: int, code: str) -> HttpResponse
     )
 
 
-def _add_errors(form: MeasureForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @require_http_methods(["GET"])
 def measure_detail(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     measure = selectors.measure_for_user(user, client, pk)
     access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)

@@ -18,6 +18,7 @@ from casemgmt.accounts import policy
 from casemgmt.accounts.models import Agency, User
 from casemgmt.audit.models import AccessAction
 from casemgmt.audit.services import access_log_record
+from casemgmt.forms import add_service_error
 from clients.models import Client
 from clients.selectors import client_for_user
 
@@ -46,15 +47,8 @@ from ..permissions import can_approve_plan, can_work_on_client
 from ..services import plans as services
 
 
-def _clinician(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User) or not user.has_clinical_role:
-        raise Http404
-    return user
-
-
 def _load(request: HttpRequest, client_pk: int, pk: int) -> tuple[User, Client, ServicePlan]:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     return user, client, selectors.plan_for_user(user, client, pk)
 
@@ -64,12 +58,26 @@ def _require_worker(user: User, client: Client) -> None:
         raise PermissionDenied(_("You can read this plan but not change it."))
 
 
-def _errors_to_form(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+def _form_page(
+    request: HttpRequest,
+    client: Client,
+    plan: ServicePlan,
+    form: Any,
+    title: str,
+    **extra: Any,
+) -> HttpResponse:
+    """One step of the plan on its own page: the form, the errors, the way back."""
+    return render(
+        request,
+        "careplans/plans/form.html",
+        {
+            "client": client,
+            "plan": plan,
+            "form": form,
+            "title": title,
+            **extra,
+        },
+    )
 
 
 def _back(plan: ServicePlan) -> HttpResponse:
@@ -90,7 +98,7 @@ def _needs(plan_or_assessment: Any) -> list[str]:
 
 @require_http_methods(["GET"])
 def plan_tab(request: HttpRequest, client_pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     versions = selectors.plan_versions(user, client)
     current = selectors.current_plan(versions)
@@ -118,7 +126,7 @@ def plan_tab(request: HttpRequest, client_pk: int) -> HttpResponse:
 
 @require_POST
 def plan_create(request: HttpRequest, client_pk: int) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     client = client_for_user(user, client_pk)
     _require_worker(user, client)
     assessment_pk = request.POST.get("assessment", "")
@@ -138,7 +146,7 @@ def plan_create(request: HttpRequest, client_pk: int) -> HttpResponse:
                 early_review_reason=form.cleaned_data["early_review_reason"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The plan is started. Add the goals you agreed."))
             return _back(plan)
@@ -262,20 +270,11 @@ def plan_dates(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
                 early_review_reason=data["early_review_reason"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The plan's dates are saved."))
             return _back(plan)
-    return render(
-        request,
-        "careplans/plans/form.html",
-        {
-            "client": client,
-            "plan": plan,
-            "form": form,
-            "title": _("Service start and review"),
-        },
-    )
+    return _form_page(request, client, plan, form, title=_("Service start and review"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -291,7 +290,7 @@ def goal_edit(
         try:
             saved = services.goal_save(actor=user, plan=plan, goal=goal, data=form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The goal is saved."))
             if goal is None:
@@ -300,16 +299,13 @@ def goal_edit(
                     "careplans:intervention_new", client_pk=client.pk, pk=plan.pk, goal_pk=saved.pk
                 )
             return _back(plan)
-    return render(
+    return _form_page(
         request,
-        "careplans/plans/form.html",
-        {
-            "client": client,
-            "plan": plan,
-            "form": form,
-            "title": _("Change the goal") if goal else _("Add a goal"),
-            "needs": plan.assessment.needs.all(),
-        },
+        client,
+        plan,
+        form,
+        title=_("Change the goal") if goal else _("Add a goal"),
+        needs=plan.assessment.needs.all(),
     )
 
 
@@ -356,20 +352,17 @@ def intervention_edit(
                 actor=user, goal=goal, intervention=intervention, data=form.cleaned_data
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The intervention is saved."))
             return _back(plan)
-    return render(
+    return _form_page(
         request,
-        "careplans/plans/form.html",
-        {
-            "client": client,
-            "plan": plan,
-            "form": form,
-            "goal": goal,
-            "title": _("Change the intervention") if intervention else _("Add an intervention"),
-        },
+        client,
+        plan,
+        form,
+        goal=goal,
+        title=_("Change the intervention") if intervention else _("Add an intervention"),
     )
 
 
@@ -416,20 +409,11 @@ def plan_meeting(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
                 notes=data["meeting_notes"],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The planning meeting is recorded."))
             return _back(plan)
-    return render(
-        request,
-        "careplans/plans/form.html",
-        {
-            "client": client,
-            "plan": plan,
-            "form": form,
-            "title": _("Record the planning meeting"),
-        },
-    )
+    return _form_page(request, client, plan, form, title=_("Record the planning meeting"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -441,7 +425,7 @@ def plan_finalize(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse
         try:
             services.plan_finalize(actor=user, plan=plan, **form.cleaned_data)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_error(form, error)
         else:
             plan.refresh_from_db()
             if plan.status == PlanStatus.FINALIZED:
@@ -451,16 +435,7 @@ def plan_finalize(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse
             else:
                 messages.success(request, _("The plan is finalized and active."))
             return _back(plan)
-    return render(
-        request,
-        "careplans/plans/form.html",
-        {
-            "client": client,
-            "plan": plan,
-            "form": form,
-            "title": _("Finalize the plan"),
-        },
-    )
+    return _form_page(request, client, plan, form, title=_("Finalize the plan"))
 
 
 @require_POST
@@ -487,20 +462,11 @@ def plan_return(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
         try:
             services.plan_return(actor=user, plan=plan, note=form.cleaned_data["note"])
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, _("The plan is returned to the case manager."))
             return redirect("careplans:approvals")
-    return render(
-        request,
-        "careplans/plans/form.html",
-        {
-            "client": client,
-            "plan": plan,
-            "form": form,
-            "title": _("Return the plan"),
-        },
-    )
+    return _form_page(request, client, plan, form, title=_("Return the plan"))
 
 
 @require_POST
@@ -539,7 +505,7 @@ def plan_review(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
                 ],
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_error(form, error)
         else:
             if revision is not None:
                 messages.success(
@@ -573,22 +539,13 @@ def plan_revise(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
                 actor=user, plan=plan, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request, _("Version %(v)s is open for your changes.") % {"v": revision.version}
             )
             return _back(revision)
-    return render(
-        request,
-        "careplans/plans/form.html",
-        {
-            "client": client,
-            "plan": plan,
-            "form": form,
-            "title": _("Revise the plan"),
-        },
-    )
+    return _form_page(request, client, plan, form, title=_("Revise the plan"))
 
 
 # --- Lists across clients ----------------------------------------------------------------------
@@ -596,7 +553,7 @@ def plan_revise(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def plans_due(request: HttpRequest) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     today = timezone.localdate()
     return render(
         request,
@@ -611,7 +568,7 @@ def plans_due(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def approvals(request: HttpRequest) -> HttpResponse:
-    user = _clinician(request)
+    user = policy.clinician_or_404(request.user)
     if not policy.supervised_team_ids(user):
         raise Http404
     return render(

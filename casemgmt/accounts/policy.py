@@ -16,6 +16,7 @@ from typing import Protocol
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 
 from .models import Team, User
 
@@ -43,6 +44,14 @@ def signed_in(user: AnyUser) -> User:
     """The staff member behind a request that passed the login requirement."""
     if not isinstance(user, User) or not user.is_active:
         raise PermissionDenied
+    return user
+
+
+def clinician_or_404(user: AnyUser) -> User:
+    """Client pages exist only for clinical staff; anyone else gets a 404, as if the page
+    did not exist."""
+    if not isinstance(user, User) or not user.is_active or not user.has_clinical_role:
+        raise Http404
     return user
 
 
