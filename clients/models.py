@@ -313,3 +313,237 @@ class SafetyFlag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+# --- Releases of information -------------------------------------------------------------
+
+
+class ReleaseCategory(models.TextChoices):
+    """Categories of information a release may cover. Psychotherapy notes are never
+    disclosed under a general release, so they are not a choice."""
+
+    GENERAL = "general", _("General case-management information")
+    MENTAL_HEALTH = "mental_health", _("General mental health information")
+    SUD_PART2 = "sud_part2", _("Substance-use disorder records (42 CFR Part 2)")
+    HIV = "hiv", _("HIV-related information")
+    OTHER = "other", _("Other (described)")
+
+
+class ReleasePurpose(models.TextChoices):
+    REFERRAL = "referral", _("Referral and linkage to services")
+    COORDINATION = "coordination", _("Coordination of care")
+    BENEFITS = "benefits", _("Benefits and entitlements")
+    HOUSING = "housing", _("Housing applications")
+    LEGAL = "legal", _("Legal or court matters")
+    FAMILY = "family", _("Communication with family")
+    OTHER = "other", _("Other (described)")
+
+
+class SignerRelationship(models.TextChoices):
+    SELF = "self", _("The client")
+    PARENT = "parent", _("Parent of a minor")
+    GUARDIAN = "guardian", _("Legal guardian")
+    REPRESENTATIVE = "representative", _("Personal representative / power of attorney")
+
+
+class SignatureMethod(models.TextChoices):
+    WET = "wet", _("Signed on paper")
+    ELECTRONIC = "electronic", _("Signed electronically")
+
+
+class ReleaseStatus(models.TextChoices):
+    PENDING = "pending", _("Not yet in effect")
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+class ReleaseQuerySet(models.QuerySet["ReleaseOfInformation"]):
+    def visible_to(self, user: policy.AnyUser) -> ReleaseQuerySet:
+        scope = policy.record_scope(
+            user, team_field="client__team", case_manager_field="client__primary_case_manager"
+        )
+        return self.filter(scope) if scope is not None else self.none()
+
+    def active_on(self, day: date) -> ReleaseQuerySet:
+        """In effect on `day`: effective, not expired, not revoked."""
+        return self.filter(
+            Q(effective_on__lte=day),
+            Q(expires_on__isnull=True) | Q(expires_on__gte=day),
+            Q(revoked_on__isnull=True) | Q(revoked_on__gt=day),
+            expired_by_event=False,
+        )
+
+
+class ReleaseOfInformation(models.Model):
+    """The client's written permission to disclose named information to a named recipient
+    for stated purposes until a date or event, revocable at any time."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="releases")
+    discloser = models.CharField(
+        _("who may disclose"),
+        max_length=200,
+        help_text=_("Usually the agency; name a program if the release is narrower."),
+    )
+    #: The directory organization receiving the information, when it is one (a soft
+    #: reference: the directory lives in the referrals app, which builds on clients).
+    recipient_organization_id = models.UUIDField(null=True, blank=True, db_index=True)
+    recipient_name = models.CharField(_("recipient"), max_length=300)
+    recipient_details = models.CharField(
+        _("recipient's address or contact"), max_length=300, blank=True
+    )
+    purposes = ArrayField(
+        models.CharField(max_length=20, choices=ReleasePurpose.choices), verbose_name=_("purposes")
+    )
+    purpose_other = models.CharField(_("other purpose"), max_length=300, blank=True)
+    categories = ArrayField(
+        models.CharField(max_length=20, choices=ReleaseCategory.choices),
+        verbose_name=_("information covered"),
+    )
+    category_other = models.CharField(_("other information"), max_length=300, blank=True)
+    effective_on = models.DateField(_("effective from"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    expiration_event = models.CharField(_("or expires when"), max_length=300, blank=True)
+    expired_by_event = models.BooleanField(_("the expiration event has happened"), default=False)
+    signer_name = models.CharField(_("signed by"), max_length=200)
+    signer_relationship = models.CharField(
+        _("signer is"), max_length=20, choices=SignerRelationship.choices
+    )
+    signer_authority = models.CharField(
+        _("signer's authority"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "For someone other than the client: the court order, guardianship or power of attorney."
+        ),
+    )
+    signature_method = models.CharField(
+        _("how it was signed"), max_length=20, choices=SignatureMethod.choices
+    )
+    signed_on = models.DateField(_("signed on"))
+    ack_right_to_revoke = models.BooleanField(
+        _("the client was told they may revoke this release at any time"), default=False
+    )
+    ack_no_conditioning = models.BooleanField(
+        _("the client was told services do not depend on signing"), default=False
+    )
+    ack_redisclosure = models.BooleanField(
+        _(
+            "the client was told information may be redisclosed by the recipient and then "
+            "no longer protected"
+        ),
+        default=False,
+    )
+    scanned_copy = models.FileField(_("scanned copy"), upload_to="releases/", blank=True)
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revocation_method = models.CharField(_("how it was revoked"), max_length=200, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = ReleaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("release of information")
+        verbose_name_plural = _("releases of information")
+        ordering = ["-effective_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=False) | ~Q(expiration_event=""),
+                name="release_has_an_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    ack_right_to_revoke=True, ack_no_conditioning=True, ack_redisclosure=True
+                ),
+                name="release_statements_acknowledged",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_on__isnull=True) | ~Q(revocation_method=""),
+                name="release_revocation_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Release to {self.recipient_name} ({self.get_status_display()})"
+
+    def status_on(self, day: date) -> ReleaseStatus:
+        if self.revoked_on is not None and self.revoked_on <= day:
+            return ReleaseStatus.REVOKED
+        if self.expired_by_event or (self.expires_on is not None and self.expires_on < day):
+            return ReleaseStatus.EXPIRED
+        if self.effective_on > day:
+            return ReleaseStatus.PENDING
+        return ReleaseStatus.ACTIVE
+
+    @property
+    def status(self) -> ReleaseStatus:
+        return self.status_on(timezone.localdate())
+
+    def get_status_display(self) -> str:
+        return str(self.status.label)
+
+    def covers(self, categories: set[str]) -> bool:
+        return categories <= set(self.categories)
+
+
+class Disclosure(models.Model):
+    """The client's accounting of disclosures: what went to whom, when, under which release
+    (or which exception). Written once, never changed."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="disclosures")
+    disclosed_at = models.DateTimeField(default=timezone.now)
+    recipient_name = models.CharField(max_length=300)
+    recipient_organization_id = models.UUIDField(null=True, blank=True)
+    what = models.TextField(help_text="The sections and documents disclosed.")
+    categories = ArrayField(models.CharField(max_length=20, choices=ReleaseCategory.choices))
+    release = models.ForeignKey(
+        ReleaseOfInformation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disclosures",
+    )
+    exception = models.CharField(max_length=300, blank=True)
+    purpose = models.CharField(max_length=300, blank=True)
+    disclosed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    redisclosure_notice = models.BooleanField(
+        default=False, help_text="The 42 CFR Part 2 notice went with the disclosure."
+    )
+
+    class Meta:
+        verbose_name = _("disclosure")
+        verbose_name_plural = _("accounting of disclosures")
+        ordering = ["-disclosed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.disclosed_at:%Y-%m-%d} to {self.recipient_name}"
+
+
+class ClientDocument(models.Model):
+    """A document kept on the client's file (ID card, benefits letter, discharge summary)."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="documents")
+    title = models.CharField(_("title"), max_length=200)
+    category = models.CharField(
+        _("information category"),
+        max_length=20,
+        choices=ReleaseCategory.choices,
+        default=ReleaseCategory.GENERAL,
+    )
+    file = models.FileField(_("file"), upload_to="client-documents/")
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.title

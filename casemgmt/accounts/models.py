@@ -37,6 +37,22 @@ class Agency(models.Model):
         _("service plans need supervisor approval"),
         default=True,
     )
+    stale_directory_days = models.PositiveIntegerField(
+        _("warn when a service was last verified more than (days)"),
+        default=180,
+    )
+    provider_response_business_days = models.PositiveIntegerField(
+        _("follow up when a provider has not answered after (business days)"),
+        default=3,
+    )
+    provider_link_days = models.PositiveIntegerField(
+        _("a provider's referral link works for (days)"),
+        default=14,
+    )
+    fit_review_days = models.PositiveIntegerField(
+        _("review the fit of a service this many days after it starts"),
+        default=60,
+    )
     crisis_definition = models.TextField(
         _("crisis definition"),
         blank=True,

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "casemgmt.audit",
     "clients",
     "careplans",
+    "referrals",
 ]
 
 MIDDLEWARE = [
