@@ -20,6 +20,7 @@ from ..services.plans import GOAL_FIELDS, INTERVENTION_FIELDS
 def _helper(*layout: Any) -> FormHelper:
     helper = FormHelper()
     helper.form_tag = False
+    helper.disable_csrf = True
     if layout:
         helper.layout = Layout(*layout)
     return helper

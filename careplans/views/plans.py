@@ -524,6 +524,7 @@ def plan_review(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
             "plan": plan,
             "form": form,
             "goal_forms": goal_forms,
+        "goal_errors": any(f.errors for f in goal_forms),
         },
     )
 
