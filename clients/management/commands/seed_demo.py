@@ -12,6 +12,9 @@ missing is created. Passwords are set only when an account is created.
 Clients are opened through `clients.services.client_intake` (and some discharged or
 re-enrolled through the episode services) so record numbers, episodes of care and history
 rows come about exactly as they do for a record opened in the application.
+
+At the end it runs `seed_demo_careplans` (careplans owns that part): assessments, measures
+and service plans for these clients.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -873,7 +877,8 @@ class ClientGenerator:
 class Command(BaseCommand):
     help = (
         "Create a demo agency, teams North and South, nine staff logins and 60 fictional "
-        "clients. Safe to run again: only what is missing is created."
+        "clients with their assessments, measures and service plans. Safe to run again: only "
+        "what is missing is created."
     )
 
     _hash: str | None = None
@@ -891,6 +896,8 @@ class Command(BaseCommand):
             summary = self._seed()
         for line in summary:
             self.stdout.write(line)
+        # Assessments, measures and service plans for these clients (careplans owns them).
+        call_command("seed_demo_careplans", stdout=self.stdout, stderr=self.stderr)
         self.stdout.write("")
         self.stdout.write(
             f'Demo logins (password "{settings.DEMO_PASSWORD}" from settings.DEMO_PASSWORD; '
