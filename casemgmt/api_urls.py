@@ -4,6 +4,9 @@ from careplans.api.assessments import AssessmentViewSet
 from careplans.api.measures import MeasureViewSet
 from careplans.api.plans import PlanViewSet
 from clients.api import ClientViewSet
+from clients.release_api import register as register_releases
+from referrals.api.directory import register as register_directory
+from referrals.api.referrals import register as register_referrals
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -11,5 +14,8 @@ router.register("clients", ClientViewSet, basename="client")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("measures", MeasureViewSet, basename="measure")
 router.register("plans", PlanViewSet, basename="plan")
+register_releases(router)
+register_directory(router)
+register_referrals(router)
 
 urlpatterns = router.urls

@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("casemgmt.accounts.urls")),
     path("clients/", include("clients.urls")),
     path("", include("careplans.urls")),
+    path("", include("referrals.urls")),
+    path("hsds/", include("referrals.hsds.api")),
     path("api/v1/", include("casemgmt.api_urls")),
     # The schema answers to token holders too, so the login redirect must not intercept it;
     # DRF's own permission (IsAuthenticated) refuses anonymous callers.

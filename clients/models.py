@@ -371,7 +371,9 @@ class ReleaseQuerySet(models.QuerySet["ReleaseOfInformation"]):
             Q(effective_on__lte=day),
             Q(expires_on__isnull=True) | Q(expires_on__gte=day),
             Q(revoked_on__isnull=True) | Q(revoked_on__gt=day),
-            expired_by_event=False,
+        ).exclude(
+            Q(expired_by_event=True)
+            & (Q(event_happened_on__isnull=True) | Q(event_happened_on__lte=day))
         )
 
 
@@ -405,6 +407,10 @@ class ReleaseOfInformation(models.Model):
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     expiration_event = models.CharField(_("or expires when"), max_length=300, blank=True)
     expired_by_event = models.BooleanField(_("the expiration event has happened"), default=False)
+    event_happened_on = models.DateField(
+        _("the expiration event happened on"), null=True, blank=True
+    )
+    event_note = models.TextField(_("what happened"), blank=True)
     signer_name = models.CharField(_("signed by"), max_length=200)
     signer_relationship = models.CharField(
         _("signer is"), max_length=20, choices=SignerRelationship.choices
@@ -473,7 +479,10 @@ class ReleaseOfInformation(models.Model):
     def status_on(self, day: date) -> ReleaseStatus:
         if self.revoked_on is not None and self.revoked_on <= day:
             return ReleaseStatus.REVOKED
-        if self.expired_by_event or (self.expires_on is not None and self.expires_on < day):
+        ended_by_event = self.expired_by_event and (
+            self.event_happened_on is None or self.event_happened_on <= day
+        )
+        if ended_by_event or (self.expires_on is not None and self.expires_on < day):
             return ReleaseStatus.EXPIRED
         if self.effective_on > day:
             return ReleaseStatus.PENDING

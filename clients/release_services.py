@@ -343,7 +343,8 @@ def release_revoke(
     *, actor: User, release: ReleaseOfInformation, revoked_on: dt.date, method: str
 ) -> ReleaseOfInformation:
     """The client takes back a release: from `revoked_on` (not in the future, not before it
-    took effect) nothing more is disclosed under it. A release is revoked once."""
+    was signed, so a release not yet in effect can be withdrawn too) nothing more is
+    disclosed under it. A release is revoked once."""
     locked = _locked_release(release, actor)
     if locked.revoked_on is not None:
         raise ValidationError(
@@ -353,10 +354,10 @@ def release_revoke(
     problems: dict[str, list[str]] = {}
     if revoked_on > timezone.localdate():
         problems["revoked_on"] = [_("The revocation date cannot be in the future.")]
-    elif revoked_on < locked.effective_on:
+    elif revoked_on < locked.signed_on:
         problems["revoked_on"] = [
-            _("The revocation date cannot be before the release took effect on %(day)s.")
-            % {"day": locked.effective_on.isoformat()}
+            _("The revocation date cannot be before the release was signed on %(day)s.")
+            % {"day": locked.signed_on.isoformat()}
         ]
     method = (method or "").strip()
     if not method:
@@ -380,9 +381,14 @@ def release_revoke(
 
 @transaction.atomic
 def release_mark_event_expired(
-    *, actor: User, release: ReleaseOfInformation, note: str
+    *,
+    actor: User,
+    release: ReleaseOfInformation,
+    note: str,
+    happened_on: dt.date | None = None,
 ) -> ReleaseOfInformation:
-    """The event a release was to end on has happened (say what and when): it has expired."""
+    """The event a release was to end on has happened (say what and when): from that day
+    it has expired."""
     locked = _locked_release(release, actor)
     if not locked.expiration_event:
         raise ValidationError(_("This release ends on a date, not on an event."))
@@ -393,13 +399,17 @@ def release_mark_event_expired(
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": [_("Say what happened and when.")]})
+    happened_on = happened_on or timezone.localdate()
+    if happened_on > timezone.localdate():
+        raise ValidationError({"happened_on": [_("The event cannot be in the future.")]})
     locked.expired_by_event = True
-    # The history row is where the note is kept (the reason holds 100 characters).
+    locked.event_happened_on = happened_on
+    locked.event_note = note
     _save(
         locked,
         actor=actor,
         reason=f"Ended by its event: {note}"[:100],
-        update_fields=["expired_by_event"],
+        update_fields=["expired_by_event", "event_happened_on", "event_note"],
     )
     return locked
 

@@ -14,7 +14,16 @@ from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import Team, User
 
-from .models import Client, ClientStatus, DischargeReason, Episode, SafetyFlag
+from .models import (
+    Client,
+    ClientStatus,
+    DischargeReason,
+    Disclosure,
+    Episode,
+    ReleaseCategory,
+    ReleaseOfInformation,
+    SafetyFlag,
+)
 from .permissions import can_change_client, can_open_client_in
 
 #: Fields of the fact sheet a user edits; everything else is kept by the services.
@@ -285,3 +294,36 @@ def safety_flag_resolve(*, actor: User, flag: SafetyFlag, follow_up: str) -> Saf
     locked.resolved_by = actor
     _save(locked, actor=actor, reason="Safety follow-up recorded")
     return locked
+
+
+def disclosure_record(
+    *,
+    actor: User,
+    client: Client,
+    recipient_name: str,
+    what: str,
+    categories: list[str],
+    release: ReleaseOfInformation | None,
+    exception: str = "",
+    purpose: str = "",
+    recipient_organization_id: Any = None,
+) -> Disclosure:
+    """Add a line to the client's accounting of disclosures. Part 2 records carry the
+    redisclosure notice."""
+    if release is None and not exception:
+        raise ValidationError(_("A disclosure needs a release or a documented exception."))
+    disclosure = Disclosure(
+        client=client,
+        recipient_name=recipient_name,
+        what=what,
+        categories=categories,
+        release=release,
+        exception=exception,
+        purpose=purpose,
+        disclosed_by=actor,
+        recipient_organization_id=recipient_organization_id,
+        redisclosure_notice=ReleaseCategory.SUD_PART2 in categories,
+    )
+    disclosure.full_clean()
+    disclosure.save()
+    return disclosure

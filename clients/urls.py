@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import release_views, views
 
 app_name = "clients"
 
@@ -18,4 +18,5 @@ urlpatterns = [
         views.safety_flag_resolve,
         name="safety_flag_resolve",
     ),
+    *release_views.urlpatterns,
 ]

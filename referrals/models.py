@@ -18,7 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from careplans.models import ClientScopedQuerySet, Goal
-from clients.models import Client, PayerType, ReleaseCategory, ReleaseOfInformation
+from clients.models import (
+    Client,
+    ClientDocument,
+    PayerType,
+    ReleaseCategory,
+    ReleaseOfInformation,
+)
 
 # --- Directory ---------------------------------------------------------------------------
 
@@ -458,7 +464,6 @@ class PacketSection(models.TextChoices):
     GOAL = "goal", _("The plan goal this serves")
     MEASURES = "measures", _("Recent standardized measure scores")
     SUBSTANCE_USE = "substance_use", _("Substance-use treatment information (42 CFR Part 2)")
-    HIV = "hiv", _("HIV-related information")
     BACKSTORY = "backstory", _("Assessment narrative (the back-story)")
 
 
@@ -473,7 +478,6 @@ SECTION_CATEGORIES: dict[str, tuple[str, ...]] = {
     PacketSection.GOAL: (ReleaseCategory.GENERAL,),
     PacketSection.MEASURES: (ReleaseCategory.MENTAL_HEALTH,),
     PacketSection.SUBSTANCE_USE: (ReleaseCategory.SUD_PART2,),
-    PacketSection.HIV: (ReleaseCategory.HIV,),
     PacketSection.BACKSTORY: (ReleaseCategory.MENTAL_HEALTH,),
 }
 
@@ -599,9 +603,12 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"Referral to {self.service} ({self.get_status_display()})"
 
-    @property
-    def packet_categories(self) -> set[str]:
-        return {c for s in self.packet_sections for c in SECTION_CATEGORIES.get(s, ())}
+    def packet_categories(self, documents: list[ClientDocument] | None = None) -> set[str]:
+        """The categories of information the packet discloses: from its sections and from
+        the category of each document included (an HIV test result adds HIV)."""
+        categories = {c for s in self.packet_sections for c in SECTION_CATEGORIES.get(s, ())}
+        categories |= {d.category for d in documents or ()}
+        return categories
 
     def can_move_to(self, status: str) -> bool:
         return status in REFERRAL_TRANSITIONS.get(self.status, ())

@@ -192,6 +192,7 @@ def plan_detail(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
             "reviews": [r for r in selectors.plan_reviews(user, client) if r.plan_id == plan.pk],
             "can_change": can_change,
             "can_edit_contents": can_change and plan.is_editable,
+            "can_refer": can_change and plan.status in (PlanStatus.ACTIVE, PlanStatus.UNDER_REVIEW),
             "can_approve": plan.status == PlanStatus.FINALIZED and can_approve_plan(user, plan),
             "has_revision": any(v.previous_id == plan.pk for v in versions),
         },
@@ -524,7 +525,7 @@ def plan_review(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
             "plan": plan,
             "form": form,
             "goal_forms": goal_forms,
-        "goal_errors": any(f.errors for f in goal_forms),
+            "goal_errors": any(f.errors for f in goal_forms),
         },
     )
 

@@ -184,6 +184,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
+        "ServiceStatusEnum": "referrals.models.ServiceStatus",
+        "PlanStatusEnum": "careplans.models.PlanStatus",
+        "AssessmentStatusEnum": "careplans.models.AssessmentStatus",
+        "ClientStatusEnum": "clients.models.ClientStatus",
+    },
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any, cast
 
 import factory
@@ -40,6 +38,8 @@ from referrals.models import (
     Taxonomy,
     TaxonomyTerm,
 )
+
+from ..shared_data import HSDS_SPEC_DIR
 
 
 class OrganizationFactory(DjangoModelFactory[Organization]):
@@ -287,8 +287,8 @@ def make_directory() -> Directory:
 
 # --- The HSDS 3.0 specification ------------------------------------------------------------
 
-#: The specification's files (schemas, OpenAPI, descriptor); HSDS_SPEC_DIR points elsewhere.
-SPEC_DIR = Path(os.environ.get("HSDS_SPEC_DIR", "/work/shared/data/hsds-3.0"))
+#: The specification's files (schemas, OpenAPI, descriptor), from shared/ beside the repo.
+SPEC_DIR = HSDS_SPEC_DIR
 
 
 @cache
@@ -297,10 +297,10 @@ def _spec_file(relative: str) -> Any:
 
 
 def spec_json(relative: str) -> Any:
-    """A JSON file of the specification, e.g. "schema/compiled/service.json"; the test is
-    skipped when the specification is not on this machine."""
+    """A JSON file of the specification, e.g. "schema/compiled/service.json". A missing
+    specification fails the test: the export must be validated, never silently skipped."""
     if not (SPEC_DIR / relative).is_file():
-        pytest.skip(f"The HSDS 3.0 specification is not at {SPEC_DIR} (set HSDS_SPEC_DIR).")
+        pytest.fail(f"The HSDS 3.0 specification is not at {SPEC_DIR} (set HSDS_SPEC_DIR).")
     return _spec_file(relative)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
 import uuid
 import zipfile
@@ -47,14 +46,13 @@ from referrals.models import (
 from referrals.services.directory import SEARCH_CONFIG
 from referrals.tasks import directory_import_run
 
+from ..shared_data import HSDS_SPEC_DIR, MIAMI_ZIP
+
 pytestmark = pytest.mark.django_db
 
 # --- Reference files and small packages cut from them ------------------------------------
 
-SPEC_DIR = Path(os.environ.get("HSDS_SPEC_DIR", "/work/shared/data/hsds-3.0"))
-MIAMI_ZIP = Path(
-    os.environ.get("HSDS_MIAMI_ZIP", "/work/shared/data/miami-211-2019/datapackage-2019-07-29.zip")
-)
+SPEC_DIR = HSDS_SPEC_DIR
 
 Tables = dict[str, list[dict[str, str]]]
 
@@ -62,7 +60,7 @@ Tables = dict[str, list[dict[str, str]]]
 def example(relative: str) -> Path:
     path = SPEC_DIR / "examples" / relative
     if not path.exists():
-        pytest.skip(f"The HSDS 3.0 examples are not at {SPEC_DIR} (set HSDS_SPEC_DIR).")
+        pytest.fail(f"The HSDS 3.0 examples are not at {SPEC_DIR} (set HSDS_SPEC_DIR).")
     return path
 
 
