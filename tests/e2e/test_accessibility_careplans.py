@@ -292,8 +292,8 @@ def test_case_manager_careplan_pages(
 
     visit("review form", f"{base}/plans/{plan.pk}/review/", "Review of version 1")
     # Nothing chosen: each goal's progress is missing.
-    submit("Record the review", "Check the progress on the goal")
-    check("review form, with errors", "Check the progress on the goal")
+    submit("Record the review")
+    check("review form, with errors", "There is a problem")
 
     visit("what changed", f"{base}/plans/{revision.pk}/changes/", "From version 1 to version 2")
     expect(page.get_by_role("heading", name="Goal changed:")).to_be_visible()

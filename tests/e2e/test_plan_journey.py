@@ -273,7 +273,7 @@ def test_assessment_measure_plan_approval_review_and_revision(
     mood = page.get_by_role("group", name=f"2. {MOOD_WORDS}")
     field(mood, "Progress").select_option(label="Partially met")
     field(mood, "Indicator now").fill("PHQ-9 of 11")
-    decision = page.get_by_role("group", name="Decision", exact=True)
+    decision = page.get_by_role("region", name="Your decision")
     decision.get_by_role("radio", name="Revise the plan").check()
     field(decision, "Justification (required for any change)").fill(JUSTIFICATION)
     page.get_by_role("button", name="Record the review").click()
