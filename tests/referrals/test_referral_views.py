@@ -226,3 +226,48 @@ def test_exceptions_queue_is_for_supervisors(
 ) -> None:
     assert _as(client, case_manager).get(reverse("referrals:exceptions")).status_code == 404
     assert _as(client, supervisor).get(reverse("referrals:exceptions")).status_code == 200
+
+
+def test_exceptions_queue_query_count_is_flat(
+    client: HttpClient, case_manager: User, supervisor: User, team_north: Team
+) -> None:
+    from referrals.services import referrals as services
+
+    target = make_client(case_manager=case_manager, team=team_north)
+    goal = active_goal(target, case_manager, supervisor)
+    today = timezone.localdate()
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            service = make_service()
+            referral = services.referral_create(
+                actor=case_manager,
+                goal=goal,
+                service=service,
+                offered=[service],
+                data={
+                    "reason": "r",
+                    "presenting_issue_summary": "p",
+                    "desired_services": "d",
+                    "urgency": "emergency",
+                    "target_date": today,
+                    "review_date": today,
+                },
+            )
+            services.referral_send(
+                actor=case_manager,
+                referral=referral,
+                provider_email="crisis@example.org",
+                exception="life_at_risk",
+                justification="Imminent risk",
+            )
+
+    _as(client, supervisor)
+    url = reverse("referrals:exceptions")
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        assert "Imminent risk" in client.get(url).content.decode()
+    add(8)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(few) == len(many)

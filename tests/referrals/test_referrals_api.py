@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from casemgmt.accounts.models import User
+from casemgmt.accounts.models import Team, User
 from casemgmt.audit.models import AccessAction, AccessLog
 from clients.models import Client
 
@@ -37,3 +37,26 @@ def test_referrals_with_events_in_scope_only(
     for outsider in (other_team_case_manager, admin):
         assert _api(outsider).get(f"/api/v1/referrals/{referral.pk}/").status_code == 404
     assert _api(case_manager).post("/api/v1/referrals/", {}).status_code == 405
+
+
+def test_list_query_count_is_flat(case_manager: User, supervisor: User, team_north: Team) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ..factories import make_client
+
+    api = _api(case_manager)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            draft_referral(
+                make_client(case_manager=case_manager, team=team_north), case_manager, supervisor
+            )
+
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        api.get("/api/v1/referrals/")
+    add(6)
+    with CaptureQueriesContext(connection) as many:
+        api.get("/api/v1/referrals/")
+    assert len(few) == len(many)
