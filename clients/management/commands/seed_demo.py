@@ -898,6 +898,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
         # Assessments, measures and service plans for these clients (careplans owns them).
         call_command("seed_demo_careplans", stdout=self.stdout, stderr=self.stderr)
+        call_command("seed_demo_referrals", stdout=self.stdout, stderr=self.stderr)
         self.stdout.write("")
         self.stdout.write(
             f'Demo logins (password "{settings.DEMO_PASSWORD}" from settings.DEMO_PASSWORD; '
