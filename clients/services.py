@@ -7,12 +7,13 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import Team, User
+from casemgmt.audit.history import save_with_history as _save
 
 from .models import (
     Client,
@@ -258,16 +259,6 @@ def _set_status(client: Client, status: str, *, actor: User, reason: str) -> Non
     client.version += 1
     client.updated_at = timezone.now()
     _save(client, actor=actor, reason=reason, update_fields=["status", "version", "updated_at"])
-
-
-def _save(
-    instance: models.Model, *, actor: User, reason: str, update_fields: list[str] | None = None
-) -> None:
-    """Save with the acting user and the reason recorded in the history row (the history
-    middleware only knows the user inside a web request; tasks and commands call here too)."""
-    instance._history_user = actor  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save(update_fields=update_fields)
 
 
 def safety_flag_raise(*, actor: User, client: Client, reason: str, source: str = "") -> SafetyFlag:

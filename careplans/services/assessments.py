@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from casemgmt.accounts.models import User
+from casemgmt.audit.history import save_with_history as _save
 from clients.models import Client
 
 from ..models import (
@@ -70,16 +71,6 @@ def need_field(domain: str, part: str) -> str:
     """The name under which a domain's level or notes are entered and errors reported
     (`housing_level`, `housing_notes`): the same in forms, services and the API."""
     return f"{domain}_{part}"
-
-
-def _save(
-    instance: models.Model, *, actor: User, reason: str, update_fields: list[str] | None = None
-) -> None:
-    """Save with the acting user and the reason in the history row (outside a web request the
-    history middleware knows no user)."""
-    instance._history_user = actor  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save(update_fields=update_fields)
 
 
 def _require_worker(actor: User, client: Client) -> None:

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import User
+from casemgmt.audit.history import save_with_history as _save
 from clients.models import Client
 from clients.services import safety_flag_raise
 
@@ -263,13 +264,6 @@ def _safety_reason(instrument: Instrument, crossed: Iterable[tuple[InstrumentIte
     ]
     reason = "; ".join(parts)
     return reason if len(reason) <= _REASON_MAX else reason[: _REASON_MAX - 1] + "…"
-
-
-def _save(instance: models.Model, *, actor: User, reason: str, **kwargs: Any) -> None:
-    """Save with the acting user and the reason in the history row."""
-    instance._history_user = actor  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save(**kwargs)
 
 
 @transaction.atomic

@@ -10,12 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import Agency, User
+from casemgmt.audit.history import save_with_history as _save
 
 from ..models import (
     EDITABLE_PLAN_STATUSES,
@@ -47,12 +48,6 @@ OPEN_STATUSES = (
 
 class InvalidTransition(ValidationError):
     """A status change that the plan's current status does not allow."""
-
-
-def _save(instance: models.Model, *, actor: User, reason: str, **kwargs: Any) -> None:
-    instance._history_user = actor  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save(**kwargs)
 
 
 def _require_worker(actor: User, plan: ServicePlan) -> None:
