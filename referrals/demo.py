@@ -686,6 +686,7 @@ class ReferralSeeder:
         assert actor is not None  # noqa: S101 - filtered on in run()
         service = self.services[scene.service]
         org = service.organization
+        assert org is not None  # noqa: S101 - every demo service has its organization
         provider = Actor(label=f"{org.name} (via the referral link)")
         drafted = self._day(scene.drafted)
         if scene.sent is not None:  # business days back may reach past the drafting day

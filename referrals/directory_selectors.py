@@ -183,7 +183,12 @@ def search_services(
     if max_wait_days is not None:
         rows = rows.filter(wait_time_days__lte=max_wait_days)
     if internal is not None:
-        rows = rows.filter(organization__is_internal=internal)
+        # A service without an organization counts as another agency's.
+        rows = rows.filter(
+            Q(organization__is_internal=True)
+            if internal
+            else Q(organization__is_internal=False) | Q(organization__isnull=True)
+        )
     if place and place.strip():
         where = place.strip()
         addresses = Address.objects.filter(

@@ -114,8 +114,10 @@ class ServiceQuerySet(models.QuerySet["Service"]):
 
 class Service(models.Model):
     id = models.UUIDField(primary_key=True)
+    #: Optional, as in HSDS 3.0: an imported service may name an organization the file does
+    #: not hold. Referrals are not made to such a service until an administrator adds it.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="services"
+        Organization, on_delete=models.CASCADE, related_name="services", null=True, blank=True
     )
     name = models.CharField(_("name"), max_length=300)
     alternate_name = models.CharField(_("alternate name"), max_length=300, blank=True)
@@ -191,7 +193,13 @@ class Service(models.Model):
 
     @property
     def is_internal(self) -> bool:
-        return self.organization.is_internal
+        return self.organization is not None and self.organization.is_internal
+
+    @property
+    def provider_name(self) -> str:
+        """Who provides the service, to name in notes and disclosures: its organization, or
+        the service itself when the directory records no organization."""
+        return str(self.organization) if self.organization is not None else str(self)
 
     def verification_stale(self, *, max_age_days: int, today: dt.date | None = None) -> bool:
         """True when nobody has verified the service within `max_age_days`."""

@@ -117,7 +117,7 @@ def follow_ups(referral: Referral, agency: Agency, today: dt.date | None = None)
                     due_on=due,
                     overdue=today > due,
                     text=_("No answer from %(s)s since the referral was sent on %(d)s: call them.")
-                    % {"s": referral.service.organization, "d": referral.sent_at.date()},
+                    % {"s": referral.service.provider_name, "d": referral.sent_at.date()},
                 )
             )
     if referral.intake_on is not None and referral.attended_intake is None:

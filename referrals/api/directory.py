@@ -204,9 +204,8 @@ class DirectoryServiceLocationSerializer(serializers.ModelSerializer[Location]):
 
 
 class DirectoryServiceSerializer(serializers.ModelSerializer[Service]):
-    organization = DirectoryOrganizationBriefSerializer(read_only=True)
+    organization = DirectoryOrganizationBriefSerializer(read_only=True, allow_null=True)
     is_internal = serializers.BooleanField(
-        source="organization.is_internal",
         read_only=True,
         help_text="A referral to this service is an internal referral.",
     )
@@ -357,7 +356,11 @@ class ServiceViewSet(_ReadOnlyViewSet):
         if wanted.get("accepting") is not None:
             queryset = queryset.filter(accepting_new_clients=wanted["accepting"])
         if wanted.get("internal") is not None:
-            queryset = queryset.filter(organization__is_internal=wanted["internal"])
+            queryset = queryset.filter(
+                Q(organization__is_internal=True)
+                if wanted["internal"]
+                else Q(organization__is_internal=False) | Q(organization__isnull=True)
+            )
         if wanted.get("status"):
             queryset = queryset.filter(status=wanted["status"])
         if wanted.get("q"):

@@ -36,7 +36,9 @@ class ReferralEventSerializer(serializers.ModelSerializer):
 class ReferralSerializer(serializers.ModelSerializer):
     events = ReferralEventSerializer(many=True, read_only=True)
     service_name = serializers.CharField(source="service.name", read_only=True)
-    organization_name = serializers.CharField(source="service.organization.name", read_only=True)
+    organization_name = serializers.CharField(
+        source="service.organization.name", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Referral

@@ -29,7 +29,7 @@ class GoalChoiceField(forms.ModelChoiceField):
 
 class ServiceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name} — {obj.organization}"
+        return f"{obj.name} — {obj.organization}" if obj.organization else obj.name
 
 
 class ReferralForm(forms.Form):

@@ -20,11 +20,14 @@ Rules:
 - **Skipped rows.** A row is skipped, with its table, row number, id and a plain reason, when
   it lacks what it cannot exist without (an id, a name, a phone number, an address line and
   city …), repeats an id already read, or points at a record it needs that is neither in the
-  file nor in the directory (a service's organization, an address's location …). A link a row
-  can do without (a location's organization, a term's parent) that points nowhere is dropped
-  and reported as a skipped value — skipping those rows would lose most of a real export: in
-  the 211 Miami file, 3,015 of 4,089 locations name an organization that is not in it.
-  Contacts, phones, schedules and languages are skipped when no record they belong to is left.
+  file nor in the directory (an address's location, a category's term …). A link a row can do
+  without (a service's or a location's organization, a term's parent) that points nowhere is
+  dropped and reported as a skipped value — skipping those rows would lose most of a real
+  export: in the 211 Miami file, 3,015 of 4,089 locations and 447 of 4,089 services name an
+  organization that is not in it. HSDS 3.0 does not require a service's organization; such a
+  service is kept without one, and referrals are not made to it until an administrator
+  completes the entry. Contacts, phones, schedules and languages are skipped when no record
+  they belong to is left.
 - **Counts** per HSDS 3.0 table: rows created, updated, skipped (and, for tables Casework
   keeps no copy of, rows ignored). Languages, documents, eligibility and categories count
   the values they give a service: created when the service did not have it before.
@@ -287,7 +290,7 @@ class Link:
 
 LINKS: dict[str, tuple[Link, ...]] = {
     "taxonomy_term": (Link("taxonomy_id", "taxonomy"), Link("parent_id", "taxonomy_term")),
-    "service": (Link("organization_id", "organization", required=True),),
+    "service": (Link("organization_id", "organization"),),
     "location": (Link("organization_id", "organization"),),
     "address": (Link("location_id", "location", required=True),),
     "accessibility": (Link("location_id", "location", required=True),),

@@ -681,7 +681,13 @@ def service_object(service: Service, *, full: bool = True) -> dict[str, Any]:
     """An HSDS service: its own fields and its organization; with `full`, every related row
     too (load it from `services_for_hsds(full=True)`, which prefetches them)."""
     obj = record("service", service_values(service))
-    obj["organization"] = organization_object(service.organization)
+    if service.organization is None:
+        # The compiled schema does not require a service's organization: an imported service
+        # whose organization the file lacked is described without one. (In CSV the tabular
+        # descriptor marks the column required; its cell is left empty.)
+        obj.pop("organization_id", None)
+    else:
+        obj["organization"] = organization_object(service.organization)
     if not full:
         return obj
     obj["phones"] = [phone_object(p) for p in service.phones.all()]

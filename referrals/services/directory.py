@@ -61,8 +61,11 @@ ORGANIZATION_FIELDS = (
 _REFRESH_SQL = f"""
 UPDATE referrals_service AS s SET search_vector =
     setweight(to_tsvector('{SEARCH_CONFIG}', s.name || ' ' || s.alternate_name), 'A')
-    || setweight(to_tsvector('{SEARCH_CONFIG}', o.name || ' ' || o.alternate_name
-        || ' ' || coalesce((
+    || setweight(to_tsvector('{SEARCH_CONFIG}', coalesce((
+            SELECT o.name || ' ' || o.alternate_name
+            FROM referrals_organization AS o
+            WHERE o.id = s.organization_id
+        ), '') || ' ' || coalesce((
             SELECT string_agg(t.name, ' ')
             FROM referrals_service_categories AS sc
             JOIN referrals_taxonomyterm AS t ON t.id = sc.taxonomyterm_id
@@ -71,8 +74,7 @@ UPDATE referrals_service AS s SET search_vector =
     || setweight(to_tsvector('{SEARCH_CONFIG}', s.description), 'C')
     || setweight(to_tsvector('{SEARCH_CONFIG}', s.eligibility_description
         || ' ' || array_to_string(s.languages, ' ')), 'D')
-FROM referrals_organization AS o
-WHERE o.id = s.organization_id
+WHERE TRUE
 """  # noqa: S608 - no user input: the configuration name is a module constant.
 
 
@@ -161,7 +163,8 @@ def service_update(
         service.categories.set(list(data["categories"] or []))
     organization = service.organization
     if (
-        organization_is_internal is not None
+        organization is not None
+        and organization_is_internal is not None
         and organization.is_internal != organization_is_internal
     ):
         organization.is_internal = organization_is_internal

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from careplans.models import Goal, PlanStatus
 from careplans.permissions import can_work_on_client
@@ -119,13 +120,23 @@ def _update(referral: Referral, *, actor: Actor, note: str, fields: list[str]) -
 
 def _locked(referral: Referral) -> Referral:
     return (
-        Referral.objects.select_for_update()
+        # Only the referral row is locked: the service's organization is an outer join now
+        # that a service may have none (and FOR UPDATE cannot lock that side of one).
+        Referral.objects.select_for_update(of=("self",))
         .select_related("client", "service__organization")
         .get(pk=referral.pk)
     )
 
 
 # --- Making the referral -----------------------------------------------------------------
+
+
+#: Why a service without an organization takes no referrals: releases of information name a
+#: directory organization as recipient.
+NO_ORGANIZATION = gettext_lazy(
+    "This service has no organization in the directory: an administrator completes the entry "
+    "before referrals are made to it."
+)
 
 
 @transaction.atomic
@@ -148,6 +159,8 @@ def referral_create(
         )
     if not Service.objects.offered().filter(pk=service.pk).exists():
         raise ValidationError({"service": _("This service is not taking referrals.")})
+    if service.organization_id is None:
+        raise ValidationError({"service": str(NO_ORGANIZATION)})
     if data["review_date"] < data["target_date"] - dt.timedelta(days=365):
         raise ValidationError({"review_date": _("Review the referral sooner.")})
     today = timezone.localdate()
@@ -163,7 +176,7 @@ def referral_create(
         goal=goal,
         service=service,
         case_manager=actor,
-        is_internal=service.organization.is_internal,
+        is_internal=service.is_internal,
         reason=data["reason"],
         presenting_issue_summary=data["presenting_issue_summary"],
         desired_services=data["desired_services"],
@@ -233,6 +246,10 @@ def covering_releases(
 ) -> QuerySet[ReleaseOfInformation]:
     """Releases in effect that name the service's organization as recipient and cover every
     category of information in the packet."""
+    if referral.service.organization_id is None:
+        # No directory organization, so no release can name it (and a release to a typed
+        # recipient, whose organization is None too, must not match).
+        return ReleaseOfInformation.objects.none()
     categories = sorted(referral.packet_categories(packet_documents(referral)))
     return (
         ReleaseOfInformation.objects.filter(
@@ -260,6 +277,8 @@ def consent_check(referral: Referral) -> ConsentCheck:
         return ConsentCheck(release=release, categories=categories, problem="")
     labels = [str(ReleaseCategory(c).label) for c in categories]
     org = referral.service.organization
+    if org is None:
+        return ConsentCheck(release=None, categories=categories, problem=str(NO_ORGANIZATION))
     any_to_recipient = ReleaseOfInformation.objects.filter(
         client=referral.client, recipient_organization_id=org.pk
     )
@@ -350,7 +369,7 @@ def referral_send(
     disclosure_record(
         actor=actor,
         client=referral.client,
-        recipient_name=str(referral.service.organization),
+        recipient_name=referral.service.provider_name,
         recipient_organization_id=referral.service.organization_id,
         what=what,
         categories=check.categories,

@@ -171,16 +171,21 @@ def service_edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = _admin_or_404(request)
     service = selectors.service_for_page(pk)
     organization = service.organization
+    # A service without an organization (an import named one the file lacked) has no
+    # "one of our own programs" to set.
+    org_form: OrganizationInternalForm | None
     if request.method == "POST":
         form = ServiceEditForm(request.POST, instance=service)
-        org_form = OrganizationInternalForm(request.POST)
-        if form.is_valid() and org_form.is_valid():
+        org_form = OrganizationInternalForm(request.POST) if organization is not None else None
+        if form.is_valid() and (org_form is None or org_form.is_valid()):
             try:
                 services.service_update(
                     actor=user,
                     service=service,
                     data=form.cleaned_data,
-                    organization_is_internal=org_form.cleaned_data["is_internal"],
+                    organization_is_internal=(
+                        org_form.cleaned_data["is_internal"] if org_form is not None else None
+                    ),
                 )
             except ValidationError as error:
                 add_service_error(form, error)
@@ -191,7 +196,11 @@ def service_edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
                 return redirect("referrals:directory_service", pk=service.pk)
     else:
         form = ServiceEditForm(instance=service)
-        org_form = OrganizationInternalForm(initial={"is_internal": organization.is_internal})
+        org_form = (
+            OrganizationInternalForm(initial={"is_internal": organization.is_internal})
+            if organization is not None
+            else None
+        )
     return render(
         request,
         "referrals/directory/service_form.html",
@@ -202,7 +211,7 @@ def service_edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
             "org_form": org_form,
             "title": _("Edit %(name)s") % {"name": service.name},
         },
-        status=400 if form.errors or org_form.errors else 200,
+        status=400 if form.errors or (org_form is not None and org_form.errors) else 200,
     )
 
 

@@ -56,7 +56,7 @@ def provider_link(request: HttpRequest, token: str) -> HttpResponse:
                 services.referral_act(
                     actor=services.Actor(
                         label=_("%(org)s (via the referral link)")
-                        % {"org": referral.service.organization},
+                        % {"org": referral.service.provider_name},
                         ip_address=ip,
                     ),
                     referral=referral,

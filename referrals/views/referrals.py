@@ -92,7 +92,12 @@ def _offered(request: HttpRequest) -> list[Service]:
             ids.append(uuid.UUID(raw))
         except ValueError:
             continue
-    return list(Service.objects.offered().filter(pk__in=ids).select_related("organization"))
+    # A service with no organization takes no referrals (see `referral_create`).
+    return list(
+        Service.objects.offered()
+        .filter(pk__in=ids, organization__isnull=False)
+        .select_related("organization")
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -251,7 +256,7 @@ def referral_send(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse
     default_email = (
         referral.service.contacts.exclude(email="").values_list("email", flat=True).first()
         or referral.service.email
-        or referral.service.organization.email
+        or (referral.service.organization.email if referral.service.organization else "")
     )
     form = SendForm(request.POST or None, initial={"provider_email": default_email})
     if request.method == "POST" and form.is_valid():

@@ -161,7 +161,10 @@ def refresh_search_vectors() -> None:
     for service in Service.objects.select_related("organization"):
         Service.objects.filter(pk=service.pk).update(
             search_vector=SearchVector(
-                "name", "description", Value(service.organization.name), config="english"
+                "name",
+                "description",
+                Value(service.organization.name if service.organization else ""),
+                config="english",
             )
         )
 

@@ -46,7 +46,7 @@ def release_for(
         "client": client,
         "discloser": "Test Agency",
         "recipient_organization_id": service.organization_id,
-        "recipient_name": service.organization.name,
+        "recipient_name": service.provider_name,
         "purposes": ["referral"],
         "categories": [ReleaseCategory.GENERAL],
         "effective_on": today - dt.timedelta(days=1),

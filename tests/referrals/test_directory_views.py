@@ -211,6 +211,7 @@ def test_admin_edits_a_service(as_user: Callable[[User], HttpClient], admin: Use
     assert service.required_documents == ["Photo ID", "Lease"]
     assert service.payers_accepted == [PayerType.MEDICAID, PayerType.UNINSURED]
     assert list(service.categories.all()) == [housing]
+    assert service.organization is not None
     assert service.organization.is_internal is True
 
 
@@ -541,3 +542,60 @@ def test_browse_query_count_does_not_grow_with_results(
     with CaptureQueriesContext(connection) as many_orgs:
         web.get(url + "?show=organizations")
     assert len(many_orgs) == len(few_orgs)
+
+
+# --- A service without an organization ----------------------------------------------------
+
+NO_ORGANIZATION = (
+    "This service has no organization in the directory: an administrator completes the entry "
+    "before referrals are made to it."
+)
+
+
+def test_a_service_without_organization_shows_without_none(
+    as_user: Callable[[User], HttpClient], case_manager: User, admin: User
+) -> None:
+    from referrals.services.directory import service_search_vectors_refresh
+
+    service = ServiceFactory.create(name="Orphan Shelter", organization=None)
+    service_search_vectors_refresh(service_ids=[service.pk])
+    assert Service.objects.filter(pk=service.pk, search_vector__isnull=False).exists()
+    assert not service.is_internal
+
+    page = as_user(case_manager).get(reverse("referrals:directory_service", args=[service.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Organization not recorded" in text
+    assert NO_ORGANIZATION in text
+    assert "None" not in text
+
+    web = as_user(admin)
+    edit = web.get(reverse("referrals:directory_service_edit", args=[service.pk]))
+    assert edit.status_code == 200
+    assert "None" not in edit.content.decode()
+
+
+def test_search_offers_no_service_without_organization(
+    as_user: Callable[[User], HttpClient], case_manager: User, north_client: Client
+) -> None:
+    from referrals.services.directory import service_search_vectors_refresh
+
+    orphan = fitting_service(name="Orphan Shelter", organization=None)
+    kept = fitting_service(name="Kept Shelter")
+    service_search_vectors_refresh(service_ids=[orphan.pk, kept.pk])
+    web = as_user(case_manager)
+    response = web.get(search_url(north_client, q="shelter", offer=str(orphan.pk)))
+    assert response.status_code == 200
+    names = {row.service.name for row in response.context["rows"]}
+    assert names == {"Orphan Shelter", "Kept Shelter"}
+    text = response.content.decode()
+    assert f'name="offer" value="{kept.pk}"' in text
+    assert f'name="offer" value="{orphan.pk}"' not in text
+    assert NO_ORGANIZATION in text
+    assert "None" not in text
+    # Nor can it be offered by editing the address: the referral form leaves it out, and
+    # with nothing else offered sends the case manager back to the search.
+    form = web.get(
+        reverse("referrals:referral_new", args=[north_client.pk]) + f"?offer={orphan.pk}"
+    )
+    assert form.status_code == 302

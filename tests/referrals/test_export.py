@@ -334,3 +334,48 @@ def test_list_entries_validate_against_the_service_list_schema(directory: Direct
         obj = hsds.service_object(service, full=False)
         assert_valid(obj, schema)
         assert "phones" not in obj
+
+
+def test_a_service_without_organization_imports_and_exports(tmp_path: Path) -> None:
+    """HSDS 3.0 does not require a service's organization: a service naming one the file lacks
+    is imported without it, and exported without `organization_id` / `organization`."""
+    from referrals.hsds.importer import hsds_uuid, import_directory
+
+    from .test_import import write_csvs
+
+    folder = write_csvs(
+        tmp_path / "orphan",
+        {
+            "organizations": [{"id": "1", "name": "Helping Hands"}],
+            "services": [
+                {"id": "10", "organization_id": "1", "name": "Pantry"},
+                {"id": "11", "organization_id": "404", "name": "Orphan Shelter"},
+            ],
+        },
+    )
+    result = import_directory(folder)
+
+    assert result.counts["service"] == {"created": 2, "updated": 0, "skipped": 0}
+    orphan = hsds.services_for_hsds(full=True).get(pk=hsds_uuid("service", "11"))
+    assert orphan.organization_id is None
+    (dropped,) = [e for e in result.skipped_values if e.id == "11"]
+    assert (dropped.table, dropped.field) == ("services", "organization_id")
+    assert "organization 404, which is not in the file" in dropped.reason
+
+    obj = hsds.service_object(orphan, full=True)
+    assert "organization_id" not in obj and "organization" not in obj
+    assert_valid(obj, spec_json("schema/compiled/service.json"))
+
+    tables = _export(tmp_path / "out")
+    package = json.loads((tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8"))
+    (resource,) = [r for r in package["resources"] if r["name"] == "service"]
+    fields = {f["name"]: f for f in resource["schema"]["fields"]}
+    (row,) = [r for r in tables["service"] if r["id"] == str(orphan.pk)]
+    assert row["organization_id"] == ""
+    instance = {k: _coerce(v, fields[k]) for k, v in row.items() if v != ""}
+    # The tabular descriptor (unlike the compiled object schema) marks the column required:
+    # the cell is left empty, and that is the only thing it finds wrong with the row.
+    schema = tabular_schema("service")
+    assert "organization_id" in schema["required"]
+    relaxed = schema | {"required": [f for f in schema["required"] if f != "organization_id"]}
+    assert_valid(instance, relaxed)

@@ -177,9 +177,9 @@ def miami_expected(tables: Tables) -> dict[str, dict[str, int]]:
         return count(kept, len(rows) - kept)
 
     orgs = {r["id"] for r in tables["organizations"] if _text(r["name"])}
-    services = {
-        r["id"] for r in tables["services"] if _text(r["name"]) and r["organization_id"] in orgs
-    }
+    # A service whose organization is not in the file is kept without one (HSDS 3.0 does not
+    # require it): only a service without a name is skipped.
+    services = {r["id"] for r in tables["services"] if _text(r["name"])}
     locations = {r["id"] for r in tables["locations"]}
     sal = {
         r["id"]
@@ -315,9 +315,24 @@ def test_miami_imports_completely_then_again_in_place() -> None:
         got = set(_service(service_id).categories.values_list("pk", flat=True))
         assert got == wanted
     assert Phone.objects.filter(extension="57471", number="305-573-4200").exists()
-    assert not Service.objects.filter(pk=hsds_uuid("service", "6562")).exists()  # dangling org
-    skipped = {(e.table, e.id): e.reason for e in first.skipped_rows}
-    assert "organization 6253" in skipped[("services", "6562")]
+    # A service naming an organization that is not in the file is kept without one; the
+    # link is reported as a dropped value, and what belongs to the service comes in too.
+    orgs_in_file = {r["id"] for r in tables["organizations"]}
+    dangling = {r["id"] for r in tables["services"] if r["organization_id"] not in orgs_in_file}
+    assert len(dangling) == 447
+    assert len({r["organization_id"] for r in tables["services"] if r["id"] in dangling}) == 82
+    orphan = _service("6562")
+    assert orphan.organization_id is None
+    assert orphan.service_at_locations.exists()
+    assert Service.objects.filter(organization__isnull=True).count() == len(dangling)
+    dropped = {
+        e.id: e.reason
+        for e in first.skipped_values
+        if e.table == "services" and e.field == "organization_id"
+    }
+    assert set(dropped) == dangling
+    assert "organization 6253, which is not in the file" in dropped["6562"]
+    assert ("services", "6562") not in {(e.table, e.id) for e in first.skipped_rows}
 
     # Full-text search finds imported services.
     query = SearchQuery("girl scouts", config=SEARCH_CONFIG)
@@ -393,6 +408,7 @@ def test_service_full_json_lands_with_every_link() -> None:
     result = import_directory(example("service_full.json"))
 
     service = Service.objects.get(pk="ac148810-d857-441c-9679-408f346de14b")
+    assert service.organization is not None
     assert service.organization.name == "Example Organization Inc."
     assert service.languages == ["Urdu"]
     assert service.minimum_age == 12 and service.maximum_age == 100
@@ -456,9 +472,10 @@ def test_a_11_folder_without_datapackage_imports(tmp_path: Path) -> None:
     result = import_directory(folder)
 
     assert result.format == "HSDS 1.1 tabular data package"
-    assert result.counts["service"] == {"created": 12, "updated": 0, "skipped": 2}
-    assert Service.objects.count() == 12
-    assert ServiceAtLocation.objects.count() == 12
+    assert result.counts["service"] == {"created": 14, "updated": 0, "skipped": 0}
+    assert Service.objects.count() == 14
+    assert Service.objects.filter(organization__isnull=True).count() == 2
+    assert ServiceAtLocation.objects.count() == 14
     assert Schedule.objects.filter(freq="WEEKLY").exists()
     assert Service.categories.through.objects.exists()
     assert result.counts["eligibility"] == {"created": 0, "updated": 0, "skipped": 3}
@@ -472,8 +489,8 @@ def test_a_zip_of_a_11_folder_imports(tmp_path: Path) -> None:
     result = import_directory(package)
 
     assert result.format == "HSDS 1.1 tabular data package"
-    assert result.counts["service"] == {"created": 12, "updated": 0, "skipped": 2}
-    assert Service.objects.count() == 12
+    assert result.counts["service"] == {"created": 14, "updated": 0, "skipped": 0}
+    assert Service.objects.count() == 14
 
 
 def test_a_single_table_imports_against_the_directory(tmp_path: Path) -> None:
@@ -668,15 +685,15 @@ def test_the_task_imports_and_a_second_run_does_nothing(
     assert run.status == ImportStatus.DONE
     assert (run.progress, run.stage) == (100, "Done")
     assert run.finished_at is not None and not run.error
-    assert run.counts["service"] == {"created": 4, "updated": 0, "skipped": 2}
+    assert run.counts["service"] == {"created": 6, "updated": 0, "skipped": 0}
     assert all(entry["reason"] for entry in run.skipped)
-    assert Service.history.filter(history_user=admin).count() == 4
+    assert Service.history.filter(history_user=admin).count() == 6
     finished_at, rows = run.finished_at, _rows_in_db()
 
     directory_import_run.apply(args=(run.pk,))
 
     run.refresh_from_db()
-    assert run.finished_at == finished_at and run.counts["service"]["created"] == 4
+    assert run.finished_at == finished_at and run.counts["service"]["created"] == 6
     assert _rows_in_db() == rows
 
 

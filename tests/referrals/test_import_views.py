@@ -117,7 +117,7 @@ def test_an_upload_is_queued_on_commit_and_imported(
     assert response["Location"] == reverse("referrals:directory_import", args=[run.pk])
     assert (run.source_name, run.started_by) == ("miami export.zip", admin)
     assert run.status == ImportStatus.DONE and run.progress == 100
-    assert Service.objects.count() == 3
+    assert Service.objects.count() == 5  # 3 with their organization, 2 kept without one
     assert Path(run.upload.path).is_relative_to(media)
 
     page = client.get(response["Location"])
@@ -126,7 +126,11 @@ def test_an_upload_is_queued_on_commit_and_imported(
     assert 'value="100"' in html and "100% done" in html
     assert "hx-trigger" not in html  # finished: nothing to poll
     assert "Services" in html and "rows skipped" in html
-    assert "It points at organization" in html  # the two services with no organization
+    # The two services whose organization is not in the file are kept without it: the link
+    # is listed among the values left out of kept rows.
+    assert "values left out of kept rows" in html
+    values = client.get(response["Location"] + "?show=values").content.decode()
+    assert "It points at organization" in values and "organization_id" in values
 
 
 @pytest.mark.parametrize(

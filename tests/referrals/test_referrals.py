@@ -490,3 +490,35 @@ def test_follow_ups_are_computed_from_the_referral(
     referral.save()
     assert kinds(dt.date(2027, 1, 31)) == []
     assert kinds(dt.date(2027, 2, 1)) == ["fit_review"]
+
+
+def test_a_service_without_organization_takes_no_referrals(
+    case_manager: User, supervisor: User, north_client: Client
+) -> None:
+    from .referral_fixtures import active_goal
+
+    service = make_service("Orphan")
+    service.organization = None
+    service.save()
+    goal = active_goal(north_client, case_manager, supervisor)
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as caught:
+        services.referral_create(
+            actor=case_manager,
+            goal=goal,
+            service=service,
+            offered=[service],
+            data={
+                "reason": "r",
+                "presenting_issue_summary": "p",
+                "desired_services": "d",
+                "urgency": "routine",
+                "target_date": today,
+                "review_date": today,
+            },
+        )
+    assert caught.value.message_dict["service"] == [
+        "This service has no organization in the directory: an administrator completes the "
+        "entry before referrals are made to it."
+    ]
+    assert not service.referrals.exists()
