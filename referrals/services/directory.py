@@ -9,12 +9,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import User
+from casemgmt.audit.history import save_with_history as _save
 
 from ..models import Organization, Service, TaxonomyTerm
 
@@ -86,12 +87,6 @@ def can_manage_directory(user: policy.AnyUser) -> bool:
 def _require_manager(actor: User) -> None:
     if not can_manage_directory(actor):
         raise PermissionDenied(_("Only an administrator can change the provider directory."))
-
-
-def _save(instance: models.Model, *, actor: User, reason: str, **kwargs: Any) -> None:
-    instance._history_user = actor  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save(**kwargs)
 
 
 def service_search_vectors_refresh(*, service_ids: Iterable[uuid.UUID] | None = None) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from careplans.models import Goal, PlanStatus
 from careplans.permissions import can_work_on_client
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import Agency, User
+from casemgmt.audit.history import save_with_history as _save
 from clients.models import ClientDocument, ReleaseCategory, ReleaseOfInformation
 from clients.services import disclosure_record
 
@@ -44,12 +45,6 @@ from ..models import (
 
 class InvalidTransition(ValidationError):
     """A status change the referral's current status does not allow."""
-
-
-def _save(instance: models.Model, *, actor: User | None, reason: str, **kwargs: Any) -> None:
-    instance._history_user = actor  # type: ignore[attr-defined]
-    instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save(**kwargs)
 
 
 def _agency(referral: Referral) -> Agency:
