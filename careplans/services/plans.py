@@ -151,7 +151,7 @@ def default_review_date(agency: Agency, start: dt.date) -> dt.date:
 
 def _agency(plan_or_client: Any) -> Agency:
     client = getattr(plan_or_client, "client", plan_or_client)
-    return Agency.objects.get(teams__pk=client.team_id)
+    return Agency.for_team(client.team_id)
 
 
 # --- Building the plan ---------------------------------------------------------------------

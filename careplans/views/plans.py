@@ -266,7 +266,7 @@ def plan_dates(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
                 service_start=data["service_start"],
                 review_due=data["review_due"]
                 or services.default_review_date(
-                    Agency.objects.get(teams__pk=client.team_id), data["service_start"]
+                    Agency.for_team(client.team_id), data["service_start"]
                 ),
                 early_review_reason=data["early_review_reason"],
             )

@@ -48,7 +48,7 @@ class InvalidTransition(ValidationError):
 
 
 def _agency(referral: Referral) -> Agency:
-    return Agency.objects.get(teams__pk=referral.client.team_id)
+    return Agency.for_team(referral.client.team_id)
 
 
 def _require_worker(actor: User, referral: Referral) -> None:

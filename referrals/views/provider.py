@@ -72,7 +72,7 @@ def provider_link(request: HttpRequest, token: str) -> HttpResponse:
         else:
             error = _("Check the date and try again.")
         referral.refresh_from_db()
-    agency = Agency.objects.get(teams__pk=referral.client.team_id)
+    agency = Agency.for_team(referral.client.team_id)
     documents = services.packet_documents(referral)
     return render(
         request,

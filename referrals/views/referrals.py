@@ -60,7 +60,7 @@ def _site(request: HttpRequest) -> str:
 def referral_list(request: HttpRequest, client_pk: int) -> HttpResponse:
     user, client = _client(request, client_pk)
     access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
-    agency = Agency.objects.get(teams__pk=client.team_id)
+    agency = Agency.for_team(client.team_id)
     referrals = selectors.referrals_for_client(user, client)
     for referral in referrals:
         referral.due = selectors.follow_ups(referral, agency)  # type: ignore[attr-defined]
@@ -156,7 +156,7 @@ def referral_new(request: HttpRequest, client_pk: int) -> HttpResponse:
                 (
                     service,
                     client_fit(service, client),
-                    verification_warning(service, Agency.objects.get(teams__pk=client.team_id)),
+                    verification_warning(service, Agency.for_team(client.team_id)),
                 )
                 for service in offered
             ],
@@ -175,7 +175,7 @@ def referral_detail(request: HttpRequest, client_pk: int, pk: int) -> HttpRespon
     user, client = _client(request, client_pk)
     referral = selectors.referral_for_user(user, client, pk)
     access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
-    agency = Agency.objects.get(teams__pk=client.team_id)
+    agency = Agency.for_team(client.team_id)
     return render(
         request,
         "referrals/referrals/detail.html",
