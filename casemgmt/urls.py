@@ -14,6 +14,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("", include("careplans.urls")),
     path("", include("referrals.urls")),
+    path("", include("notes.urls")),
     path("hsds/", include("referrals.hsds.api")),
     path("api/v1/", include("casemgmt.api_urls")),
     # The schema answers to token holders too, so the login redirect must not intercept it;

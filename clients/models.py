@@ -315,6 +315,179 @@ class SafetyFlag(models.Model):
         return self.resolved_at is None
 
 
+# --- Collaterals ---------------------------------------------------------------------------
+
+
+class CollateralRelationship(models.TextChoices):
+    FAMILY = "family", _("Family member")
+    PARTNER = "partner", _("Partner or spouse")
+    GUARDIAN = "guardian", _("Legal guardian")
+    FRIEND = "friend", _("Friend or neighbour")
+    LANDLORD = "landlord", _("Landlord or housing manager")
+    PROBATION = "probation", _("Probation or parole officer")
+    PROVIDER = "provider", _("Other provider (doctor, therapist, program)")
+    SCHOOL = "school", _("School")
+    EMPLOYER = "employer", _("Employer")
+    FAITH = "faith", _("Faith community")
+    OTHER = "other", _("Other")
+
+
+class CollateralQuerySet(models.QuerySet["Collateral"]):
+    def visible_to(self, user: policy.AnyUser) -> CollateralQuerySet:
+        scope = policy.record_scope(
+            user, team_field="client__team", case_manager_field="client__primary_case_manager"
+        )
+        return self.filter(scope) if scope is not None else self.none()
+
+
+class Collateral(models.Model):
+    """Someone in the client's life the case manager may need to speak with. Speaking with
+    them about the client needs an active release naming them."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="collaterals")
+    name = models.CharField(_("name"), max_length=200)
+    relationship = models.CharField(
+        _("relationship to the client"), max_length=20, choices=CollateralRelationship.choices
+    )
+    relationship_detail = models.CharField(
+        _("relationship, in detail"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: mother; Judge Ortiz's probation office; primary care doctor."),
+    )
+    organization = models.CharField(_("organization"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    best_way_to_reach = models.CharField(
+        _("best way and time to reach them"), max_length=200, blank=True
+    )
+    is_emergency_contact = models.BooleanField(_("emergency contact"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(
+        _("still involved"),
+        default=True,
+        help_text=_("Untick when this person is no longer part of the client's support."),
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = CollateralQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("collateral")
+        verbose_name_plural = _("collaterals")
+        ordering = ["-is_active", "name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_relationship_display()})"
+
+
+# --- Crisis events -------------------------------------------------------------------------
+
+
+class DistressLevel(models.TextChoices):
+    """From emotional distress a case manager handles to a full crisis that goes to the
+    designated crisis professional."""
+
+    DISTRESS = "distress", _("Emotional distress")
+    ACUTE = "acute", _("Acute distress, no immediate danger")
+    CRISIS = "crisis", _("Crisis (meets the agency's definition)")
+    IMMINENT = "imminent", _("Imminent danger to self or others")
+
+
+class CrisisAction(models.TextChoices):
+    RESPONDED = "responded", _("Responded immediately")
+    LISTENED = "listened", _("Listened and gathered information")
+    CONSULTED = "consulted", _("Consulted with others")
+    ACTED = "acted", _("Acted to keep everyone safe")
+    PLANNED = "planned", _("Planned for the future")
+
+
+class CrisisOutcome(models.TextChoices):
+    STABILIZED = "stabilized", _("Stabilized in the community")
+    MOBILE_CRISIS = "mobile_crisis", _("Mobile crisis team responded")
+    CRISIS_CENTER = "crisis_center", _("Went to a crisis centre")
+    EMERGENCY_DEPARTMENT = "emergency_department", _("Went to an emergency department")
+    HOSPITALIZED = "hospitalized", _("Admitted to hospital")
+    EMERGENCY_SERVICES = "emergency_services", _("Emergency services (911) called")
+    LOST_CONTACT = "lost_contact", _("Lost contact")
+    OTHER = "other", _("Other")
+
+
+class CrisisEventQuerySet(models.QuerySet["CrisisEvent"]):
+    def visible_to(self, user: policy.AnyUser) -> CrisisEventQuerySet:
+        scope = policy.record_scope(
+            user, team_field="client__team", case_manager_field="client__primary_case_manager"
+        )
+        return self.filter(scope) if scope is not None else self.none()
+
+    def open(self) -> CrisisEventQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+
+class CrisisEvent(models.Model):
+    """A crisis the case manager responded to. While it is open the client is flagged on
+    every page; it closes when the follow-up is done."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="crisis_events")
+    occurred_at = models.DateTimeField(_("when it happened"))
+    distress_level = models.CharField(
+        _("level of distress"), max_length=20, choices=DistressLevel.choices
+    )
+    description = models.TextField(_("what happened (facts)"))
+    actions = ArrayField(
+        models.CharField(max_length=20, choices=CrisisAction.choices),
+        verbose_name=_("what you did"),
+    )
+    actions_detail = models.TextField(_("what you did, in detail"), blank=True)
+    consulted_with = models.CharField(_("consulted with"), max_length=300, blank=True)
+    crisis_professional_involved = models.BooleanField(
+        _("the designated crisis professional was involved"), default=False
+    )
+    crisis_professional_name = models.CharField(
+        _("designated crisis professional"), max_length=200, blank=True
+    )
+    outcome = models.CharField(_("outcome"), max_length=30, choices=CrisisOutcome.choices)
+    outcome_detail = models.TextField(_("outcome, in detail"), blank=True)
+    safety_plan = models.TextField(_("safety plan"), blank=True)
+    follow_up_on = models.DateField(_("follow up on"))
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    closing_note = models.TextField(_("follow-up done"), blank=True)
+
+    history = HistoricalRecords()
+    objects = CrisisEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("crisis event")
+        verbose_name_plural = _("crisis events")
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["client", "closed_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(crisis_professional_involved=False) | ~Q(crisis_professional_name=""),
+                name="crisis_professional_named",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | ~Q(closing_note=""),
+                name="crisis_closing_note_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_distress_level_display()} on {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
 # --- Releases of information -------------------------------------------------------------
 
 
@@ -390,6 +563,16 @@ class ReleaseOfInformation(models.Model):
     #: The directory organization receiving the information, when it is one (a soft
     #: reference: the directory lives in the referrals app, which builds on clients).
     recipient_organization_id = models.UUIDField(null=True, blank=True, db_index=True)
+    #: The collateral receiving the information, when it is one: contact with a collateral
+    #: about the client needs an active release naming them.
+    recipient_collateral = models.ForeignKey(
+        Collateral,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="releases",
+        verbose_name=_("collateral"),
+    )
     recipient_name = models.CharField(_("recipient"), max_length=300)
     recipient_details = models.CharField(
         _("recipient's address or contact"), max_length=300, blank=True

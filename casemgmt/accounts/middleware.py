@@ -1,4 +1,4 @@
-"""End a session 12 hours (setting) after login, however active it has been."""
+"""Session limits and the signed-in user's time zone."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -13,6 +13,8 @@ SESSION_STARTED_KEY = "casework_session_started"
 
 
 class AbsoluteSessionLimitMiddleware:
+    """End a session 12 hours (setting) after login, however active it has been."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -31,3 +33,19 @@ class AbsoluteSessionLimitMiddleware:
         except ValueError:
             return True
         return timezone.now() - began > settings.SESSION_ABSOLUTE_LIMIT
+
+
+class UserTimeZoneMiddleware:
+    """Show and read dates and times in the user's own time zone when they have chosen one
+    (a case manager working from another state); otherwise the agency's TIME_ZONE."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = getattr(request.user, "time_zone", "")
+        if zone:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        return self.get_response(request)

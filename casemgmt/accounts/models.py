@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +16,68 @@ class Role(models.TextChoices):
     CASE_MANAGER = "case_manager", _("Case manager")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Administrator")
+
+
+def validate_time_zone(value: str) -> None:
+    """A zone name from the IANA database (kept out of the field's choices so migrations do
+    not change whenever the database does)."""
+    if value and value not in available_timezones():
+        raise ValidationError(_("%(zone)s is not a time zone we know."), params={"zone": value})
+
+
+class NoteFormat(models.TextChoices):
+    """How a case note's sections are laid out; the sections themselves are the same."""
+
+    NARRATIVE = "narrative", _("Narrative")
+    DAP = "dap", _("DAP (data, assessment, plan)")
+    SOAP = "soap", _("SOAP (subjective, objective, assessment, plan)")
+
+
+#: Wording the note-quality hints look for. One entry per line: the wording, then " => " and
+#: what to write instead. Administrators edit the lists on the agency settings.
+DEFAULT_NON_PERSON_FIRST_TERMS = """schizophrenic => person living with schizophrenia
+an addict => person with a substance use disorder
+addict => person who uses drugs / person with a substance use disorder
+alcoholic => person with an alcohol use disorder
+the mentally ill => people living with mental illness
+mentally ill person => person living with a mental illness
+a bipolar => person living with bipolar disorder
+junkie => person who uses drugs
+crazy => describe what was observed
+psycho => describe what was observed
+the homeless => people experiencing homelessness
+homeless person => person experiencing homelessness
+suffers from => lives with / has
+wheelchair-bound => uses a wheelchair
+retarded => person with an intellectual disability"""
+
+DEFAULT_JUDGMENTAL_TERMS = """noncompliant => chose not to (say what, and the client's reasons)
+non-compliant => chose not to (say what, and the client's reasons)
+manipulative => describe the behaviour observed
+refused => declined
+attention-seeking => describe the behaviour observed
+drug-seeking => asked for (name the medication)
+uncooperative => describe what happened
+lazy => describe what was observed
+unmotivated => describe what the client said about their goals
+resistant => not ready / has concerns about (say which)
+claims => said / reports
+denies => says they do not
+difficult client => describe what happened
+dirty => unwashed / describe what was observed
+clean => not using / in recovery"""
+
+DEFAULT_IMPRESSION_TERMS = """seems => move to impressions, or describe what you saw and heard
+seemed => move to impressions, or describe what you saw and heard
+appears => move to impressions, or describe what you saw and heard
+appeared => move to impressions, or describe what you saw and heard
+i think => move to impressions
+i feel => move to impressions
+i believe => move to impressions
+probably => move to impressions
+likely => move to impressions
+obviously => move to impressions, or describe what you saw and heard
+clearly => move to impressions, or describe what you saw and heard"""
 
 
 class Agency(models.Model):
@@ -67,6 +131,42 @@ class Agency(models.Model):
         "call the designated crisis professional now, and offer 988 (call or text). Do not "
         "leave the person alone until a safety plan is in place. Tell your supervisor the "
         "same day and record a crisis event.",
+    )
+
+    # Case notes.
+    note_deadline_hours = models.PositiveIntegerField(
+        _("sign case notes within (hours of the contact)"),
+        default=72,
+        help_text=_("A note signed later than this after the contact is marked late entry."),
+    )
+    default_note_format = models.CharField(
+        _("default note format"),
+        max_length=20,
+        choices=NoteFormat.choices,
+        default=NoteFormat.NARRATIVE,
+    )
+    notes_cosign_required = models.BooleanField(
+        _("every signed case note needs a supervisor's co-signature"),
+        default=False,
+        help_text=_("Co-signature can also be asked for one staff member at a time."),
+    )
+    non_person_first_terms = models.TextField(
+        _("wording that is not person-first"),
+        blank=True,
+        default=DEFAULT_NON_PERSON_FIRST_TERMS,
+        help_text=_('One per line: the wording, " => ", then what to write instead.'),
+    )
+    judgmental_terms = models.TextField(
+        _("judgmental wording"),
+        blank=True,
+        default=DEFAULT_JUDGMENTAL_TERMS,
+        help_text=_('One per line: the wording, " => ", then what to write instead.'),
+    )
+    impression_terms = models.TextField(
+        _("words that signal an impression in the facts section"),
+        blank=True,
+        default=DEFAULT_IMPRESSION_TERMS,
+        help_text=_('One per line: the wording, " => ", then what to do instead.'),
     )
 
     class Meta:
@@ -128,6 +228,21 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("May log in to the configuration admin site."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=60,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_(
+            "Dates and times are shown and entered in this zone; blank: the agency's (the "
+            "TIME_ZONE setting)."
+        ),
+    )
+    notes_need_cosign = models.BooleanField(
+        _("case notes need a supervisor's co-signature"),
+        default=False,
+        help_text=_("For staff in training or on probation; the agency may require it of all."),
+    )
 
     objects = UserManager()
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "clients",
     "careplans",
     "referrals",
+    "notes",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "casemgmt.accounts.middleware.AbsoluteSessionLimitMiddleware",
+    "casemgmt.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

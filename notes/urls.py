@@ -1,0 +1,5 @@
+from . import casefile_views, views
+
+app_name = "notes"
+
+urlpatterns = [*views.urlpatterns, *casefile_views.urlpatterns]

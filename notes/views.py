@@ -1,0 +1,5 @@
+"""Case-note pages."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
