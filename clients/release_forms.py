@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from .forms import DateInput
 from .models import (
     Client,
+    Collateral,
+    CollateralRelationship,
     ReleaseCategory,
     ReleaseOfInformation,
     ReleasePurpose,
@@ -41,6 +43,16 @@ STATEMENT_WORDING = {
         "(substance-use disorder records under 42 CFR Part 2 go with a notice forbidding "
         "redisclosure)."
     ),
+}
+
+
+#: The purpose a release naming a collateral usually has, offered when the form opens.
+PURPOSE_FOR_RELATIONSHIP: dict[str, ReleasePurpose] = {
+    CollateralRelationship.FAMILY: ReleasePurpose.FAMILY,
+    CollateralRelationship.PARTNER: ReleasePurpose.FAMILY,
+    CollateralRelationship.GUARDIAN: ReleasePurpose.FAMILY,
+    CollateralRelationship.LANDLORD: ReleasePurpose.HOUSING,
+    CollateralRelationship.PROBATION: ReleasePurpose.LEGAL,
 }
 
 
@@ -72,6 +84,16 @@ class ReleaseForm(forms.Form):
         label=_("Recipient from the provider directory"),
         required=False,
         help_text=_("Choose the organization if it is in the directory."),
+    )
+    recipient_collateral = forms.ModelChoiceField(
+        label=_("Or one of the client's collaterals"),
+        queryset=Collateral.objects.none(),
+        required=False,
+        empty_label=_("— Not a collateral —"),
+        help_text=_("Contact with a collateral about the client needs a release naming them."),
+        error_messages={
+            "invalid_choice": _("Choose one of this client's collaterals who is still involved.")
+        },
     )
     recipient_name = forms.CharField(
         label=_("Or the recipient's name"),
@@ -130,13 +152,22 @@ class ReleaseForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_FILES}),
     )
 
-    def __init__(self, *args: Any, client: Client, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, client: Client, collateral: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.client = client
         organization = cast(forms.ChoiceField, self.fields["recipient_organization_id"])
         organization.choices = [
             ("", _("— Not in the directory: type the name below —")),
             *directory_organizations(),
         ]
+        collaterals = cast(forms.ModelChoiceField, self.fields["recipient_collateral"])
+        collaterals.queryset = Collateral.objects.filter(client=client, is_active=True).order_by(
+            "name", "pk"
+        )
+        if collateral and collateral.isdigit():
+            self._preselect(int(collateral))
         for name in STATEMENTS:
             self.fields[name].error_messages["required"] = _(
                 "Confirm the client was told this before recording the release."
@@ -153,7 +184,8 @@ class ReleaseForm(forms.Form):
             Fieldset(
                 _("Who discloses, to whom"),
                 "discloser",
-                _row("recipient_organization_id", "recipient_name"),
+                _row("recipient_organization_id", "recipient_collateral"),
+                "recipient_name",
                 "recipient_details",
             ),
             Fieldset(
@@ -184,9 +216,27 @@ class ReleaseForm(forms.Form):
         )
         self.helper.add_input(Submit("save", _("Record the release")))
 
+    def _preselect(self, collateral_pk: int) -> None:
+        """`?collateral=<id>` from the collateral's page: that collateral as the recipient,
+        their contact details and the purpose of talking with them filled in."""
+        collateral = (
+            Collateral.objects.filter(client=self.client, is_active=True, pk=collateral_pk)
+        ).first()
+        if collateral is None:
+            return
+        self.initial["recipient_collateral"] = collateral.pk
+        details = ", ".join(
+            part for part in (collateral.organization, collateral.phone, collateral.email) if part
+        )
+        if details:
+            self.initial.setdefault("recipient_details", details[:300])
+        purpose = PURPOSE_FOR_RELATIONSHIP.get(collateral.relationship, ReleasePurpose.COORDINATION)
+        self.initial.setdefault("purposes", [purpose])
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        for field, messages in release_problems(cleaned, cleaned.get("scanned_copy")).items():
+        problems = release_problems(cleaned, cleaned.get("scanned_copy"), client=self.client)
+        for field, messages in problems.items():
             if field in self.errors:
                 continue
             self.add_error(field if field in self.fields else None, messages)

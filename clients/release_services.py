@@ -25,6 +25,7 @@ from casemgmt.accounts.models import User
 from .models import (
     Client,
     ClientDocument,
+    Collateral,
     Disclosure,
     ReleaseCategory,
     ReleaseOfInformation,
@@ -57,6 +58,7 @@ STATEMENTS = ("ack_right_to_revoke", "ack_no_conditioning", "ack_redisclosure")
 RELEASE_FIELDS = (
     "discloser",
     "recipient_organization_id",
+    "recipient_collateral",
     "recipient_name",
     "recipient_details",
     "purposes",
@@ -182,6 +184,7 @@ def _clean_values(data: Mapping[str, Any]) -> dict[str, Any]:
             value = bool(value)
         if value is None and field not in (
             "recipient_organization_id",
+            "recipient_collateral",
             "effective_on",
             "expires_on",
             "signed_on",
@@ -191,14 +194,36 @@ def _clean_values(data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _collateral_of(value: Any, client: Client | None) -> Collateral | None:
+    """The collateral a release names, as chosen or posted (an instance or its id), when it
+    is one of `client`'s collaterals still involved; None for blank; ValueError otherwise."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, Collateral):
+        collateral = value
+    else:
+        try:
+            pk = int(value)
+        except (TypeError, ValueError) as nonsense:
+            raise ValueError(value) from nonsense
+        found = Collateral.objects.filter(pk=pk).first()
+        if found is None:
+            raise ValueError(value)
+        collateral = found
+    if client is None or collateral.client_id != client.pk or not collateral.is_active:
+        raise ValueError(value)
+    return collateral
+
+
 def release_problems(
-    data: Mapping[str, Any], scanned_copy: File | None = None
+    data: Mapping[str, Any], scanned_copy: File | None = None, *, client: Client | None = None
 ) -> dict[str, list[str]]:
     """The release rules, each refusal beside its field: the three statements acknowledged;
     an expiration date or event, the date after the effective date; signed not in the future;
     a signer other than the client states their authority; "other" purposes and categories
-    described; at least one purpose and category; a directory organization or a named
-    recipient; a scanned copy that is a PDF, JPEG or PNG under 10 MB."""
+    described; at least one purpose and category; one recipient — a directory organization,
+    one of `client`'s collaterals still involved, or a typed name; a scanned copy that is a
+    PDF, JPEG or PNG under 10 MB."""
     problems: dict[str, list[str]] = {}
 
     def refuse(field: str, message: str) -> None:
@@ -255,12 +280,34 @@ def release_problems(
         if ReleaseCategory.OTHER in categories and not values["category_other"]:
             refuse("category_other", _("Describe the other information."))
 
+    collateral: Collateral | None = None
+    try:
+        collateral = _collateral_of(values["recipient_collateral"], client)
+    except ValueError:
+        refuse(
+            "recipient_collateral",
+            _("Choose one of this client's collaterals who is still involved."),
+        )
     try:
         organization_id = _as_uuid(values["recipient_organization_id"])
     except ValueError:
         refuse("recipient_organization_id", _("Choose an organization from the directory."))
     else:
-        if organization_id is not None:
+        if collateral is not None:
+            if organization_id is not None:
+                refuse(
+                    "recipient_collateral",
+                    _("Choose a directory organization or a collateral, not both."),
+                )
+            if values["recipient_name"]:
+                refuse(
+                    "recipient_name",
+                    _(
+                        "Choose a collateral or type the recipient, not both (the "
+                        "collateral's name is kept as the recipient)."
+                    ),
+                )
+        elif organization_id is not None:
             if _directory_name(organization_id) is None:
                 refuse(
                     "recipient_organization_id",
@@ -274,10 +321,13 @@ def release_problems(
                         "(put a contact person in the recipient's address or contact)."
                     ),
                 )
-        elif not values["recipient_name"]:
+        elif not values["recipient_name"] and "recipient_collateral" not in problems:
             refuse(
                 "recipient_name",
-                _("Choose an organization from the directory or type the recipient's name."),
+                _(
+                    "Choose an organization from the directory or one of the client's "
+                    "collaterals, or type the recipient's name."
+                ),
             )
 
     if scanned_copy is not None:
@@ -301,11 +351,18 @@ def release_record(
     scanned_copy: File | None = None,
 ) -> ReleaseOfInformation:
     """Record a signed release of information for the client (see `release_problems` for
-    its rules). A directory recipient's name is kept as it was on the day of signing."""
+    its rules). A directory recipient's or a collateral's name is kept as it was on the day
+    of signing."""
     if not can_change_client(actor, client):
         raise PermissionDenied(NOT_YOURS_TO_CHANGE)
-    problems = release_problems(data, scanned_copy)
+    problems = release_problems(data, scanned_copy, client=client)
     values = _clean_values(data)
+    collateral = None
+    if "recipient_collateral" not in problems:
+        collateral = _collateral_of(values["recipient_collateral"], client)
+    values["recipient_collateral"] = collateral
+    if collateral is not None and "recipient_name" not in problems:
+        values["recipient_name"] = collateral.name
     if "recipient_organization_id" not in problems:
         organization_id = _as_uuid(values["recipient_organization_id"])
         values["recipient_organization_id"] = organization_id
@@ -481,7 +538,7 @@ def release_for_user(user: policy.AnyUser, client: Client, release_pk: int) -> R
     return get_object_or_404(
         ReleaseOfInformation.objects.visible_to(user)
         .filter(client=client)
-        .select_related("created_by", "revoked_by"),
+        .select_related("created_by", "revoked_by", "recipient_collateral"),
         pk=release_pk,
     )
 

@@ -159,7 +159,12 @@ def release_list(request: HttpRequest, pk: int) -> HttpResponse:
 def release_new(request: HttpRequest, pk: int) -> HttpResponse:
     user, client = _client(request, pk)
     _writer(user, client)
-    form = ReleaseForm(request.POST or None, request.FILES or None, client=client)
+    form = ReleaseForm(
+        request.POST or None,
+        request.FILES or None,
+        client=client,
+        collateral=request.GET.get("collateral"),
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         scanned_copy = data.pop("scanned_copy", None)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import Team, User
 
-from .models import Client, ClientStatus, Episode, SafetyFlag
+from .models import Client, ClientStatus, CrisisEvent, Episode, SafetyFlag
 
 SORTS = {
     "name": ("legal_last_name", "legal_first_name", "pk"),
@@ -67,7 +67,8 @@ def team_caseload(
 
 def client_for_user(user: policy.AnyUser, pk: int) -> Client:
     """One client record with what its header shows (episodes, open safety flags as
-    `open_safety_flags`); 404 when outside the user's scope. Every client tab starts here."""
+    `open_safety_flags`, open crisis events as `open_crisis_events`); 404 when outside the
+    user's scope. Every client tab starts here."""
     return get_object_or_404(
         Client.objects.visible_to(user)
         .select_related("team__agency", "primary_case_manager")
@@ -82,6 +83,11 @@ def client_for_user(user: policy.AnyUser, pk: int) -> Client:
                     "raised_by"
                 ),
                 to_attr="open_safety_flags",
+            ),
+            Prefetch(
+                "crisis_events",
+                queryset=CrisisEvent.objects.open().order_by("follow_up_on", "occurred_at", "pk"),
+                to_attr="open_crisis_events",
             ),
         ),
         pk=pk,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import release_views, views
+from . import collateral_views, crisis_views, release_views, views
 
 app_name = "clients"
 
@@ -19,4 +19,6 @@ urlpatterns = [
         name="safety_flag_resolve",
     ),
     *release_views.urlpatterns,
+    *collateral_views.urlpatterns,
+    *crisis_views.urlpatterns,
 ]

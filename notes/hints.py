@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 
 from casemgmt.accounts.models import Agency
 
-#: Sections whose text the wording checks read (labels for the messages).
+#: Sections whose text the wording checks read. The client's own words are left out: a
+#: quotation is recorded as it was said, whatever the wording.
 CHECKED_SECTIONS = (
     "purpose",
     "observations",
-    "client_quotes",
     "impressions",
     "interventions",
     "next_steps",
@@ -40,20 +40,18 @@ class Hint:
     def message(self) -> str:
         if self.kind == "missing":
             return self.suggestion
+        words = {"wording": self.wording, "suggestion": self.suggestion}
         if self.kind == "person_first":
-            return _("“%(wording)s” is not person-first: try “%(suggestion)s”.") % {
-                "wording": self.wording,
-                "suggestion": self.suggestion,
-            }
+            if not self.suggestion:
+                return _("“%(wording)s” is not person-first.") % words
+            return _("“%(wording)s” is not person-first: try “%(suggestion)s”.") % words
         if self.kind == "judgmental":
-            return _("“%(wording)s” can read as a judgment: try “%(suggestion)s”.") % {
-                "wording": self.wording,
-                "suggestion": self.suggestion,
-            }
-        return _("“%(wording)s” sounds like an impression in the facts: %(suggestion)s.") % {
-            "wording": self.wording,
-            "suggestion": self.suggestion,
-        }
+            if not self.suggestion:
+                return _("“%(wording)s” can read as a judgment.") % words
+            return _("“%(wording)s” can read as a judgment: try “%(suggestion)s”.") % words
+        if not self.suggestion:
+            return _("“%(wording)s” sounds like an impression in the facts.") % words
+        return _("“%(wording)s” sounds like an impression in the facts: %(suggestion)s.") % words
 
 
 def parse_terms(text: str) -> tuple[tuple[str, str], ...]:
@@ -76,12 +74,22 @@ def _pattern(wording: str) -> re.Pattern[str]:
 
 
 def _find(kind: str, section: str, text: str, terms: tuple[tuple[str, str], ...]) -> list[Hint]:
-    found = []
-    for wording, suggestion in terms:
+    """One hint per listed wording found, in the list's order. A wording found only inside
+    a longer one already found ("addict" in "an addict") is not repeated."""
+    matches: list[tuple[int, re.Match[str], str]] = []
+    for position, (wording, suggestion) in enumerate(terms):
         match = _pattern(wording).search(text)
         if match:
-            found.append(Hint(kind, section, match.group(0), suggestion))
-    return found
+            matches.append((position, match, suggestion))
+    kept: list[tuple[int, re.Match[str], str]] = []
+    for candidate in sorted(matches, key=lambda m: m[1].end() - m[1].start(), reverse=True):
+        start, end = candidate[1].span()
+        if not any(k[1].start() <= start and end <= k[1].end() for k in kept):
+            kept.append(candidate)
+    return [
+        Hint(kind, section, match.group(0), suggestion)
+        for _position, match, suggestion in sorted(kept, key=lambda m: m[0])
+    ]
 
 
 def note_hints(agency: Agency, sections: Mapping[str, str]) -> list[Hint]:
@@ -90,7 +98,7 @@ def note_hints(agency: Agency, sections: Mapping[str, str]) -> list[Hint]:
     judgmental = parse_terms(agency.judgmental_terms)
     impressions = parse_terms(agency.impression_terms)
     hints: list[Hint] = []
-    if not sections.get("purpose", "").strip():
+    if not (sections.get("purpose") or "").strip():
         hints.append(Hint("missing", "purpose", "", _("Say what the contact was for.")))
     for section in CHECKED_SECTIONS:
         text = sections.get(section, "") or ""
@@ -100,7 +108,7 @@ def note_hints(agency: Agency, sections: Mapping[str, str]) -> list[Hint]:
         hints += _find("judgmental", section, text, judgmental)
         if section in FACT_SECTIONS:
             hints += _find("impression_in_facts", section, text, impressions)
-    if not sections.get("next_steps", "").strip():
+    if not (sections.get("next_steps") or "").strip():
         hints.append(
             Hint("missing", "next_steps", "", _("Add the next step, even if it is “none needed”."))
         )

@@ -28,6 +28,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "full_name", "password")}),
         (_("Roles"), {"fields": ("is_case_manager", "is_supervisor", "is_agency_admin")}),
+        (_("Case notes and time"), {"fields": ("notes_need_cosign", "time_zone")}),
         (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
@@ -63,3 +64,35 @@ class TeamAdmin(admin.ModelAdmin[Team]):
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin[Agency]):
     list_display = ("name",)
+    fieldsets = (
+        (None, {"fields": ("name", "crisis_line")}),
+        (
+            _("Service plans"),
+            {"fields": ("review_interval_days", "early_review_days", "plan_approval_required")},
+        ),
+        (
+            _("Directory and referrals"),
+            {
+                "fields": (
+                    "stale_directory_days",
+                    "provider_response_business_days",
+                    "provider_link_days",
+                    "fit_review_days",
+                )
+            },
+        ),
+        (_("Crisis"), {"fields": ("crisis_definition", "crisis_action_plan")}),
+        (
+            _("Case notes"),
+            {
+                "fields": (
+                    "note_deadline_hours",
+                    "default_note_format",
+                    "notes_cosign_required",
+                    "non_person_first_terms",
+                    "judgmental_terms",
+                    "impression_terms",
+                )
+            },
+        ),
+    )

@@ -193,6 +193,9 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "careplans.models.PlanStatus",
         "AssessmentStatusEnum": "careplans.models.AssessmentStatus",
         "ClientStatusEnum": "clients.models.ClientStatus",
+        "CrisisOutcomeEnum": "clients.models.CrisisOutcome",
+        "NoteStatusEnum": "notes.models.NoteStatus",
+        "AddendumKindEnum": "notes.models.AddendumKind",
     },
 }
 
@@ -213,5 +216,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # WeasyPrint announces every rendering step at INFO; only its warnings are worth a line.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)

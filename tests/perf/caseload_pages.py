@@ -35,6 +35,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
 
+    use_perf_database()
+    manager = _populate(args.clients)
+    _measure(manager, args.repeat)
+
+
+def use_perf_database() -> None:
+    """Point Django at `<DATABASE_URL's name>_perf` (created and migrated when missing) and
+    at the app's URLs plus a bare view."""
     import environ
 
     url = environ.Env().db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/casework")
@@ -53,8 +61,6 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    manager = _populate(args.clients)
-    _measure(manager, args.repeat)
 
 
 def _create_database(url: dict[str, object]) -> None:

@@ -13,8 +13,9 @@ Clients are opened through `clients.services.client_intake` (and some discharged
 re-enrolled through the episode services) so record numbers, episodes of care and history
 rows come about exactly as they do for a record opened in the application.
 
-At the end it runs `seed_demo_careplans` (careplans owns that part): assessments, measures
-and service plans for these clients.
+At the end it runs `seed_demo_careplans` (assessments, measures and service plans),
+`seed_demo_referrals` (the demo directory and referrals) and `seed_demo_notes` (collaterals,
+crisis events and case notes) for these clients.
 """
 
 from __future__ import annotations
@@ -899,6 +900,7 @@ class Command(BaseCommand):
         # Assessments, measures and service plans for these clients (careplans owns them).
         call_command("seed_demo_careplans", stdout=self.stdout, stderr=self.stderr)
         call_command("seed_demo_referrals", stdout=self.stdout, stderr=self.stderr)
+        call_command("seed_demo_notes", stdout=self.stdout, stderr=self.stderr)
         self.stdout.write("")
         self.stdout.write(
             f'Demo logins (password "{settings.DEMO_PASSWORD}" from settings.DEMO_PASSWORD; '
