@@ -14,14 +14,11 @@ from rest_framework.response import Response
 
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import Team, User
-from casemgmt.api import ScopedGenericViewSet
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
+from casemgmt.api import ClientRecordViewSet, api_writer
 
 from . import services
 from .forms import OLDEST_AGE_YEARS
 from .models import Client
-from .permissions import can_change_client
 
 
 class ClientSerializer(serializers.ModelSerializer):
@@ -74,10 +71,9 @@ def _as_drf_error(error: DjangoValidationError) -> ValidationError:
 
 class ClientViewSet(
     mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    ScopedGenericViewSet,
+    ClientRecordViewSet,
 ):
     serializer_class = ClientSerializer
 
@@ -88,15 +84,8 @@ class ClientViewSet(
             .order_by("legal_last_name", "legal_first_name", "pk")
         )
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        client = self.get_object()
-        access_log_record(
-            actor=policy.signed_in(request.user),
-            client_id=client.pk,
-            action=AccessAction.API_VIEW,
-            request=request._request,
-        )
-        return Response(self.get_serializer(client).data)
+    def logged_client_id(self, record: Any) -> int:
+        return int(record.pk)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -140,9 +129,7 @@ class ClientViewSet(
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         partial = kwargs.pop("partial", False)
         client = self.get_object()
-        actor = policy.signed_in(request.user)
-        if not can_change_client(actor, client):
-            raise PermissionDenied("You can read this record but not change it.")
+        actor = api_writer(request, client, "You can read this record but not change it.")
         serializer = self.get_serializer(client, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -17,21 +15,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from casemgmt.accounts import policy
-from casemgmt.accounts.models import User
-from casemgmt.api import ScopedGenericViewSet
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
+from casemgmt.api import ClientRecordViewSet, VisibleClientField, api_writer, service_errors
 
 from . import collateral_services as services
 from .models import Client, Collateral, CollateralRelationship, ReleaseOfInformation
-from .permissions import can_change_client
-from .release_api import VisibleClientField, _as_drf_error
 
 
 class ActiveReleaseSerializer(serializers.ModelSerializer[ReleaseOfInformation]):
@@ -99,13 +90,6 @@ class CollateralUpdateSerializer(CollateralWriteSerializer):
     )
 
 
-def _writer(request: Request, client: Client) -> User:
-    actor = policy.signed_in(request.user)
-    if not can_change_client(actor, client):
-        raise PermissionDenied(str(services.NOT_YOURS_TO_CHANGE))
-    return actor
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Collaterals the caller may read",
@@ -117,11 +101,7 @@ def _writer(request: Request, client: Client) -> User:
     ),
     retrieve=extend_schema(summary="One collateral, with the release in effect today"),
 )
-class CollateralViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    ScopedGenericViewSet,
-):
+class CollateralViewSet(mixins.ListModelMixin, ClientRecordViewSet):
     serializer_class = CollateralSerializer
     queryset = Collateral.objects.none()
 
@@ -132,22 +112,8 @@ class CollateralViewSet(
             .order_by("client_id", "-is_active", "name", "pk")
         )
         if self.action == "list":
-            client = self.request.query_params.get("client", "")
-            if client:
-                if not client.isdigit():
-                    raise ValidationError({"client": "A client id is a whole number."})
-                rows = rows.filter(client_id=int(client))
+            rows = self.filter_by_client(rows)
         return rows
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        collateral = self.get_object()
-        access_log_record(
-            actor=policy.signed_in(request.user),
-            client_id=collateral.client_id,
-            action=AccessAction.API_VIEW,
-            request=request._request,
-        )
-        return Response(self.get_serializer(collateral).data)
 
     @extend_schema(
         summary="Add a collateral",
@@ -161,28 +127,20 @@ class CollateralViewSet(
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
         client: Client = data.pop("client")
-        actor = _writer(request, client)
-        try:
+        actor = api_writer(request, client, services.NOT_YOURS_TO_CHANGE)
+        with service_errors():
             collateral = services.collateral_create(actor=actor, client=client, data=data)
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
         return Response(self.get_serializer(collateral).data, status=status.HTTP_201_CREATED)
 
     def _update(self, request: Request, *, partial: bool) -> Response:
         collateral = self.get_object()
-        actor = _writer(request, collateral.client)
+        actor = api_writer(request, collateral.client, services.NOT_YOURS_TO_CHANGE)
         incoming = CollateralUpdateSerializer(data=request.data, partial=partial)
         incoming.is_valid(raise_exception=True)
         data: dict[str, Any] = {f: getattr(collateral, f) for f in services.COLLATERAL_FIELDS}
         data.update(incoming.validated_data)
-        try:
+        with service_errors():
             updated = services.collateral_update(actor=actor, collateral=collateral, data=data)
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
         fresh = self.get_queryset().get(pk=updated.pk)
         return Response(self.get_serializer(fresh).data)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -15,18 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casemgmt.accounts import policy
-from casemgmt.accounts.models import User
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
 from casemgmt.forms import add_service_error
 
 from . import collateral_services as services
 from .collateral_forms import CollateralForm
-from .models import Client, Collateral, ReleaseOfInformation
+from .models import Collateral, ReleaseOfInformation
 from .permissions import can_change_client
 from .release_views import ReleaseRow
-from .selectors import client_for_user
+from .view_helpers import clinician_and_client, log_view, require_writer
 
 
 @dataclass
@@ -49,24 +45,10 @@ class CollateralRow:
         return [part for part in (c.phone, c.email, c.address) if part]
 
 
-def _client(request: HttpRequest, pk: int) -> tuple[User, Client]:
-    user = policy.clinician_or_404(request.user)
-    return user, client_for_user(user, pk)
-
-
-def _writer(user: User, client: Client) -> None:
-    if not can_change_client(user, client):
-        raise PermissionDenied(_("You can read this record but not change it."))
-
-
-def _log_view(request: HttpRequest, user: User, client: Client) -> None:
-    access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
-
-
 @require_http_methods(["GET"])
 def collateral_list(request: HttpRequest, pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
-    _log_view(request, user, client)
+    user, client = clinician_and_client(request, pk)
+    log_view(request, user, client)
     today = timezone.localdate()
     rows = [CollateralRow.of(c, today) for c in services.collaterals_for_client(client, on=today)]
     return render(
@@ -83,8 +65,8 @@ def collateral_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def collateral_new(request: HttpRequest, pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
-    _writer(user, client)
+    user, client = clinician_and_client(request, pk)
+    require_writer(user, client)
     form = CollateralForm(request.POST or None, submit_label=_("Add the collateral"))
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,9 +94,9 @@ def collateral_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def collateral_detail(request: HttpRequest, pk: int, collateral_pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     collateral = services.collateral_for_user(user, client, collateral_pk)
-    _log_view(request, user, client)
+    log_view(request, user, client)
     today = timezone.localdate()
     return render(
         request,
@@ -131,9 +113,9 @@ def collateral_detail(request: HttpRequest, pk: int, collateral_pk: int) -> Http
 
 @require_http_methods(["GET", "POST"])
 def collateral_edit(request: HttpRequest, pk: int, collateral_pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     collateral = services.collateral_for_user(user, client, collateral_pk)
-    _writer(user, client)
+    require_writer(user, client)
     form = CollateralForm(
         request.POST or None, instance=collateral, submit_label=_("Save the changes")
     )
@@ -155,9 +137,9 @@ def collateral_edit(request: HttpRequest, pk: int, collateral_pk: int) -> HttpRe
 @require_POST
 def collateral_involvement(request: HttpRequest, pk: int, collateral_pk: int) -> HttpResponse:
     """Mark a collateral no longer involved (`involved=0`) or involved again (`involved=1`)."""
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     collateral = services.collateral_for_user(user, client, collateral_pk)
-    _writer(user, client)
+    require_writer(user, client)
     involved = request.POST.get("involved") == "1"
     services.collateral_set_involved(actor=user, collateral=collateral, involved=involved)
     if involved:

@@ -6,27 +6,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from casemgmt.accounts import policy
-from casemgmt.accounts.models import User
-from casemgmt.api import ScopedGenericViewSet
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
+from casemgmt.api import (
+    ClientRecordViewSet,
+    VisibleClientField,
+    api_writer,
+    as_drf_error,
+    service_errors,
+)
 
 from . import crisis_services as services
 from .models import Client, CrisisAction, CrisisEvent, CrisisOutcome, DistressLevel
-from .permissions import can_change_client
-from .release_api import VisibleClientField, _as_drf_error
 
 
 class CrisisEventSerializer(serializers.ModelSerializer[CrisisEvent]):
@@ -89,13 +88,6 @@ class CrisisEventCloseSerializer(serializers.Serializer[Any]):
     )
 
 
-def _writer(request: Request, client: Client) -> User:
-    actor = policy.signed_in(request.user)
-    if not can_change_client(actor, client):
-        raise PermissionDenied(str(services.NOT_YOURS_TO_CHANGE))
-    return actor
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Crisis events the caller may read",
@@ -113,24 +105,15 @@ def _writer(request: Request, client: Client) -> User:
     ),
     retrieve=extend_schema(summary="One crisis event"),
 )
-class CrisisEventViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    ScopedGenericViewSet,
-):
+class CrisisEventViewSet(mixins.ListModelMixin, ClientRecordViewSet):
     serializer_class = CrisisEventSerializer
     queryset = CrisisEvent.objects.none()
 
     def get_queryset(self) -> QuerySet[CrisisEvent]:
         rows = CrisisEvent.objects.visible_to(self.request.user).order_by("-occurred_at", "-pk")
         if self.action == "list":
-            params = self.request.query_params
-            client = params.get("client", "")
-            if client:
-                if not client.isdigit():
-                    raise ValidationError({"client": "A client id is a whole number."})
-                rows = rows.filter(client_id=int(client))
-            still_open = params.get("open", "").lower()
+            rows = self.filter_by_client(rows)
+            still_open = self.request.query_params.get("open", "").lower()
             if still_open in ("true", "1"):
                 rows = rows.filter(closed_at__isnull=True)
             elif still_open in ("false", "0"):
@@ -138,16 +121,6 @@ class CrisisEventViewSet(
             elif still_open:
                 raise ValidationError({"open": "Use true or false."})
         return rows
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        event = self.get_object()
-        access_log_record(
-            actor=policy.signed_in(request.user),
-            client_id=event.client_id,
-            action=AccessAction.API_VIEW,
-            request=request._request,
-        )
-        return Response(self.get_serializer(event).data)
 
     @extend_schema(
         summary="Record a crisis event",
@@ -162,13 +135,9 @@ class CrisisEventViewSet(
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
         client: Client = data.pop("client")
-        actor = _writer(request, client)
-        try:
+        actor = api_writer(request, client, services.NOT_YOURS_TO_CHANGE)
+        with service_errors():
             event = services.crisis_event_record(actor=actor, client=client, data=data)
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
         return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -180,7 +149,7 @@ class CrisisEventViewSet(
     @action(detail=True, methods=["post"])
     def close(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         event = self.get_object()
-        actor = _writer(request, event.client)
+        actor = api_writer(request, event.client, services.NOT_YOURS_TO_CHANGE)
         incoming = CrisisEventCloseSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -188,7 +157,7 @@ class CrisisEventViewSet(
                 actor=actor, event=event, closing_note=incoming.validated_data["closing_note"]
             )
         except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
+            raise as_drf_error(error) from error
         return Response(self.get_serializer(closed).data)
 
 

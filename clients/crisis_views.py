@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -15,31 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from casemgmt.accounts import policy
 from casemgmt.accounts.models import Agency, User
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
 from casemgmt.forms import add_service_error
 
 from . import crisis_services as services
 from .crisis_forms import CrisisCloseForm, CrisisEventForm
 from .models import Client, CrisisAction, CrisisEvent
 from .permissions import can_change_client
-from .selectors import client_for_user
-
-
-def _client(request: HttpRequest, pk: int) -> tuple[User, Client]:
-    user = policy.clinician_or_404(request.user)
-    return user, client_for_user(user, pk)
-
-
-def _writer(user: User, client: Client) -> None:
-    if not can_change_client(user, client):
-        raise PermissionDenied(_("You can read this record but not change it."))
-
-
-def _log_view(request: HttpRequest, user: User, client: Client) -> None:
-    access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
+from .view_helpers import clinician_and_client, log_view, require_writer
 
 
 def action_labels(values: list[str]) -> list[str]:
@@ -48,8 +31,8 @@ def action_labels(values: list[str]) -> list[str]:
 
 @require_http_methods(["GET"])
 def crisis_list(request: HttpRequest, pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
-    _log_view(request, user, client)
+    user, client = clinician_and_client(request, pk)
+    log_view(request, user, client)
     return render(
         request,
         "clients/crisis/list.html",
@@ -64,8 +47,8 @@ def crisis_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def crisis_new(request: HttpRequest, pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
-    _writer(user, client)
+    user, client = clinician_and_client(request, pk)
+    require_writer(user, client)
     form = CrisisEventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -106,17 +89,17 @@ def _detail_context(
 
 @require_http_methods(["GET"])
 def crisis_detail(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     event = services.crisis_event_for_user(user, client, event_pk)
-    _log_view(request, user, client)
+    log_view(request, user, client)
     return render(request, "clients/crisis/detail.html", _detail_context(user, client, event))
 
 
 @require_http_methods(["GET", "POST"])
 def crisis_close(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     event = services.crisis_event_for_user(user, client, event_pk)
-    _writer(user, client)
+    require_writer(user, client)
     form = CrisisCloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse
@@ -23,15 +21,19 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from casemgmt.accounts import policy
-from casemgmt.accounts.models import User
-from casemgmt.api import ScopedGenericViewSet
+from casemgmt.api import (
+    ClientRecordViewSet,
+    VisibleClientField,
+    api_writer,
+    as_drf_error,
+    service_errors,
+)
 from casemgmt.audit.models import AccessAction
 from casemgmt.audit.services import access_log_record
 
@@ -44,7 +46,6 @@ from .models import (
     SignatureMethod,
     SignerRelationship,
 )
-from .permissions import can_change_client
 from .release_views import stored_file_response
 
 
@@ -91,17 +92,6 @@ class ReleaseSerializer(serializers.ModelSerializer[ReleaseOfInformation]):
         url = reverse("release-copy", args=[release.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleClientField(serializers.PrimaryKeyRelatedField[Client]):
-    """A client the caller may see; any other id reads as "does not exist"."""
-
-    def get_queryset(self) -> QuerySet[Client]:
-        request = self.context.get("request")
-        if request is None:
-            return Client.objects.none()
-        return Client.objects.visible_to(request.user)
 
 
 class ReleaseCreateSerializer(serializers.Serializer[Any]):
@@ -158,22 +148,6 @@ class ReleaseRevokeSerializer(serializers.Serializer[Any]):
     )
 
 
-def _as_drf_error(error: DjangoValidationError) -> ValidationError:
-    if hasattr(error, "error_dict"):
-        detail = error.message_dict
-        if NON_FIELD_ERRORS in detail:
-            detail = {**detail, "non_field_errors": detail.pop(NON_FIELD_ERRORS)}
-        return ValidationError(detail)
-    return ValidationError({"non_field_errors": error.messages})
-
-
-def _writer(request: Request, client: Client) -> User:
-    actor = policy.signed_in(request.user)
-    if not can_change_client(actor, client):
-        raise PermissionDenied(str(services.NOT_YOURS_TO_CHANGE))
-    return actor
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Releases of information the caller may read",
@@ -185,11 +159,7 @@ def _writer(request: Request, client: Client) -> User:
     ),
     retrieve=extend_schema(summary="One release of information, its status computed for today"),
 )
-class ReleaseViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    ScopedGenericViewSet,
-):
+class ReleaseViewSet(mixins.ListModelMixin, ClientRecordViewSet):
     serializer_class = ReleaseSerializer
     queryset = ReleaseOfInformation.objects.none()
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -201,22 +171,8 @@ class ReleaseViewSet(
             .order_by("-effective_on", "-pk")
         )
         if self.action == "list":
-            client = self.request.query_params.get("client", "")
-            if client:
-                if not client.isdigit():
-                    raise ValidationError({"client": "A client id is a whole number."})
-                rows = rows.filter(client_id=int(client))
+            rows = self.filter_by_client(rows)
         return rows
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        release = self.get_object()
-        access_log_record(
-            actor=policy.signed_in(request.user),
-            client_id=release.client_id,
-            action=AccessAction.API_VIEW,
-            request=request._request,
-        )
-        return Response(self.get_serializer(release).data)
 
     @extend_schema(
         summary="Record a release of information",
@@ -234,15 +190,11 @@ class ReleaseViewSet(
         data = dict(incoming.validated_data)
         client: Client = data.pop("client")
         scanned_copy = data.pop("scanned_copy", None)
-        actor = _writer(request, client)
-        try:
+        actor = api_writer(request, client, services.NOT_YOURS_TO_CHANGE)
+        with service_errors():
             release = services.release_record(
                 actor=actor, client=client, data=data, scanned_copy=scanned_copy
             )
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise PermissionDenied(str(error)) from error
         return Response(self.get_serializer(release).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -255,7 +207,7 @@ class ReleaseViewSet(
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         release = self.get_object()
-        actor = _writer(request, release.client)
+        actor = api_writer(request, release.client, services.NOT_YOURS_TO_CHANGE)
         incoming = ReleaseRevokeSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -266,7 +218,7 @@ class ReleaseViewSet(
                 method=incoming.validated_data["revocation_method"],
             )
         except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
+            raise as_drf_error(error) from error
         return Response(self.get_serializer(revoked).data)
 
     @extend_schema(

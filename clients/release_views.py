@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,10 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casemgmt.accounts import policy
 from casemgmt.accounts.models import User
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
 from casemgmt.forms import add_service_error
 
 from . import release_services as services
@@ -37,7 +34,7 @@ from .models import (
 )
 from .permissions import can_change_client
 from .release_forms import STATEMENT_WORDING, DocumentForm, EventEndedForm, ReleaseForm, RevokeForm
-from .selectors import client_for_user
+from .view_helpers import clinician_and_client, log_view, require_writer
 
 #: Status is never told by colour alone: the badge always carries the word.
 STATUS_BADGES = {
@@ -101,20 +98,6 @@ class DisclosureRow:
     part2: bool
 
 
-def _client(request: HttpRequest, pk: int) -> tuple[User, Client]:
-    user = policy.clinician_or_404(request.user)
-    return user, client_for_user(user, pk)
-
-
-def _writer(user: User, client: Client) -> None:
-    if not can_change_client(user, client):
-        raise PermissionDenied(_("You can read this record but not change it."))
-
-
-def _log_view(request: HttpRequest, user: User, client: Client) -> None:
-    access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
-
-
 def stored_file_response(stored: FieldFile, filename_stem: str) -> FileResponse:
     """A stored file as an attachment, never cached, never sniffed into something else;
     404 when there is none or it is missing from storage."""
@@ -139,8 +122,8 @@ def stored_file_response(stored: FieldFile, filename_stem: str) -> FileResponse:
 
 @require_http_methods(["GET"])
 def release_list(request: HttpRequest, pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
-    _log_view(request, user, client)
+    user, client = clinician_and_client(request, pk)
+    log_view(request, user, client)
     today = timezone.localdate()
     rows = [ReleaseRow.of(r, today) for r in services.releases_for_client(client)]
     return render(
@@ -157,8 +140,8 @@ def release_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def release_new(request: HttpRequest, pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
-    _writer(user, client)
+    user, client = clinician_and_client(request, pk)
+    require_writer(user, client)
     form = ReleaseForm(
         request.POST or None,
         request.FILES or None,
@@ -221,17 +204,17 @@ def _detail_context(
 
 @require_http_methods(["GET"])
 def release_detail(request: HttpRequest, pk: int, release_pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     release = services.release_for_user(user, client, release_pk)
-    _log_view(request, user, client)
+    log_view(request, user, client)
     return render(request, "clients/releases/detail.html", _detail_context(user, client, release))
 
 
 @require_http_methods(["GET", "POST"])
 def release_revoke(request: HttpRequest, pk: int, release_pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     release = services.release_for_user(user, client, release_pk)
-    _writer(user, client)
+    require_writer(user, client)
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -265,9 +248,9 @@ def release_revoke(request: HttpRequest, pk: int, release_pk: int) -> HttpRespon
 
 @require_POST
 def release_event_ended(request: HttpRequest, pk: int, release_pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     release = services.release_for_user(user, client, release_pk)
-    _writer(user, client)
+    require_writer(user, client)
     form = EventEndedForm(request.POST)
     if form.is_valid():
         try:
@@ -289,19 +272,19 @@ def release_event_ended(request: HttpRequest, pk: int, release_pk: int) -> HttpR
 
 @require_http_methods(["GET"])
 def release_copy(request: HttpRequest, pk: int, release_pk: int) -> FileResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     release = services.release_for_user(user, client, release_pk)
     response = stored_file_response(
         release.scanned_copy, f"release-{client.record_number}-{release.pk}"
     )
-    _log_view(request, user, client)
+    log_view(request, user, client)
     return response
 
 
 @require_http_methods(["GET"])
 def disclosure_list(request: HttpRequest, pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
-    _log_view(request, user, client)
+    user, client = clinician_and_client(request, pk)
+    log_view(request, user, client)
     rows = [
         DisclosureRow(
             disclosure=d,
@@ -324,12 +307,12 @@ def disclosure_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def document_list(request: HttpRequest, pk: int) -> HttpResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     can_change = can_change_client(user, client)
     form = DocumentForm()
     status = 200
     if request.method == "POST":
-        _writer(user, client)
+        require_writer(user, client)
         form = DocumentForm(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -348,7 +331,7 @@ def document_list(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("clients:document_list", pk=client.pk)
         status = 400
-    _log_view(request, user, client)
+    log_view(request, user, client)
     documents = [
         (document, category_labels([document.category])[0])
         for document in services.documents_for_client(client)
@@ -369,12 +352,12 @@ def document_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def document_download(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
-    user, client = _client(request, pk)
+    user, client = clinician_and_client(request, pk)
     document = services.document_for_user(user, client, document_pk)
     response = stored_file_response(
         document.file, slugify(document.title) or f"document-{document.pk}"
     )
-    _log_view(request, user, client)
+    log_view(request, user, client)
     return response
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
@@ -35,7 +35,19 @@ SORT_LABELS = [
 def _caseload(
     base: QuerySet[Client], *, search: str = "", status: str = "", sort: str = DEFAULT_SORT
 ) -> QuerySet[Client]:
-    rows = base.select_related("team", "primary_case_manager").search(search)  # type: ignore[attr-defined]
+    rows = (
+        base.select_related("team", "primary_case_manager")
+        .search(search)  # type: ignore[attr-defined]
+        # Flagged on every list too: an open crisis, or a safety follow-up not yet done.
+        .annotate(
+            has_open_crisis=Exists(
+                CrisisEvent.objects.filter(client=OuterRef("pk"), closed_at__isnull=True)
+            ),
+            has_open_safety_flag=Exists(
+                SafetyFlag.objects.filter(client=OuterRef("pk"), resolved_at__isnull=True)
+            ),
+        )
+    )
     if status in ClientStatus.values:
         rows = rows.filter(status=status)
     return rows.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))

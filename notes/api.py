@@ -8,12 +8,11 @@ refuses the change as well)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +27,6 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, MethodNotAllowed, PermissionDenied
-from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
@@ -36,9 +34,7 @@ from rest_framework.routers import BaseRouter
 from careplans.models import Goal
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import Agency
-from casemgmt.api import ScopedGenericViewSet
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
+from casemgmt.api import ClientRecordViewSet, service_errors
 from clients.models import Client, Collateral
 from referrals.models import Referral
 
@@ -75,17 +71,14 @@ def _signed(note: CaseNote) -> NoteSigned:
     )
 
 
-def _as_drf_error(error: DjangoValidationError) -> DRFValidationError:
-    if hasattr(error, "error_dict"):
-        detail = error.message_dict
-        if NON_FIELD_ERRORS in detail:
-            detail = {**detail, "non_field_errors": detail.pop(NON_FIELD_ERRORS)}
-        return DRFValidationError(detail)
-    return DRFValidationError({"non_field_errors": error.messages})
-
-
-def _as_drf_denied(error: DjangoPermissionDenied) -> PermissionDenied:
-    return PermissionDenied(str(error) or None)
+@contextmanager
+def _draft_service_errors() -> Iterator[None]:
+    """`service_errors` for a service that changes a draft: a note signed meanwhile is 409."""
+    with service_errors():
+        try:
+            yield
+        except services.SignedNoteError as error:
+            raise NoteSigned(error.messages[0]) from error
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -330,7 +323,7 @@ DENIED = OpenApiResponse(description="The caller may read the note but not do th
     ),
     update=extend_schema(exclude=True),
 )
-class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class NoteViewSet(mixins.ListModelMixin, ClientRecordViewSet):
     serializer_class = NoteSerializer
     queryset = CaseNote.objects.none()
 
@@ -379,16 +372,6 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
             NoteDetailSerializer(fresh, context=self.get_serializer_context()).data, code
         )
 
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        note = self.get_object()
-        access_log_record(
-            actor=policy.signed_in(request.user),
-            client_id=note.client_id,
-            action=AccessAction.API_VIEW,
-            request=request._request,
-        )
-        return Response(self.get_serializer(note).data)
-
     @extend_schema(
         summary="Start a draft note",
         description="Only the client's assigned case manager or the team's supervisor writes "
@@ -413,12 +396,8 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
             raise PermissionDenied(
                 _("You can read this client's record but not write notes on it.")
             )
-        try:
+        with service_errors():
             note = services.note_draft_create(actor=actor, client=client, data=data, **links)
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise _as_drf_denied(error) from error
         return self._reply(note, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -446,14 +425,8 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
         links = _links(data)
-        try:
+        with _draft_service_errors():
             services.note_draft_update(actor=actor, note=note, data=data, **links)
-        except services.SignedNoteError as error:
-            raise NoteSigned(error.messages[0]) from error
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise _as_drf_denied(error) from error
         return self._reply(note)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -475,12 +448,8 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
         if note.is_signed:
             raise _signed(note)
         actor = policy.signed_in(request.user)
-        try:
+        with _draft_service_errors():
             services.note_draft_discard(actor=actor, note=note)
-        except services.SignedNoteError as error:
-            raise NoteSigned(error.messages[0]) from error
-        except DjangoPermissionDenied as error:
-            raise _as_drf_denied(error) from error
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -506,14 +475,8 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
         actor = policy.signed_in(request.user)
         if not can_edit_draft(actor, note):
             raise PermissionDenied(_("Only the author signs a note."))
-        try:
+        with _draft_service_errors():
             services.note_sign(actor=actor, note=note)
-        except services.SignedNoteError as error:
-            raise NoteSigned(error.messages[0]) from error
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise _as_drf_denied(error) from error
         return self._reply(note)
 
     @extend_schema(
@@ -535,12 +498,8 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
         incoming = AddendumCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         actor = policy.signed_in(request.user)
-        try:
+        with service_errors():
             addendum = services.addendum_add(actor=actor, note=note, **incoming.validated_data)
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise _as_drf_denied(error) from error
         return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -562,17 +521,13 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
         incoming = CosignSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         actor = policy.signed_in(request.user)
-        try:
+        with service_errors():
             services.note_cosign(
                 actor=actor,
                 note=note,
                 approve=incoming.validated_data["approve"],
                 comment=incoming.validated_data["comment"],
             )
-        except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
-        except DjangoPermissionDenied as error:
-            raise _as_drf_denied(error) from error
         return self._reply(note)
 
 

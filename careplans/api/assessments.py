@@ -5,28 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import User
-from casemgmt.api import ScopedGenericViewSet
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
+from casemgmt.api import ClientRecordViewSet, VisibleClientField, as_drf_error
 from clients.models import Client
 
 from ..assessment_selectors import assessment_for_user, assessments_visible_to
@@ -71,17 +66,6 @@ class AssessmentSerializer(serializers.ModelSerializer[Assessment]):
         read_only_fields = fields
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleClientField(serializers.PrimaryKeyRelatedField[Client]):
-    """A client the caller may see; any other id reads as "does not exist"."""
-
-    def get_queryset(self) -> QuerySet[Client]:
-        request = self.context.get("request")
-        if request is None:
-            return Client.objects.none()
-        return Client.objects.visible_to(request.user)
-
-
 class AssessmentStartSerializer(serializers.Serializer[Any]):
     client = VisibleClientField(
         help_text="The client to assess. The first assessment is the intake assessment; later "
@@ -117,15 +101,6 @@ class AssessmentDraftSerializer(serializers.Serializer[Any]):
         return value
 
 
-def _as_drf_error(error: DjangoValidationError) -> ValidationError:
-    if hasattr(error, "error_dict"):
-        detail = error.message_dict
-        if NON_FIELD_ERRORS in detail:
-            detail = {**detail, "non_field_errors": detail.pop(NON_FIELD_ERRORS)}
-        return ValidationError(detail)
-    return ValidationError({"non_field_errors": error.messages})
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="Assessments the caller may read",
@@ -137,43 +112,25 @@ def _as_drf_error(error: DjangoValidationError) -> ValidationError:
     ),
     retrieve=extend_schema(summary="One assessment with its needs by domain"),
 )
-class AssessmentViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    ScopedGenericViewSet,
-):
+class AssessmentViewSet(mixins.ListModelMixin, ClientRecordViewSet):
     serializer_class = AssessmentSerializer
     queryset = Assessment.objects.none()
 
     def get_queryset(self) -> QuerySet[Assessment]:
         rows = assessments_visible_to(self.request.user)
         if self.action == "list":
-            client = self.request.query_params.get("client", "")
-            if client:
-                if not client.isdigit():
-                    raise ValidationError({"client": "A client id is a whole number."})
-                rows = rows.filter(client_id=int(client))
+            rows = self.filter_by_client(rows)
         return rows
 
     def _assessment(self) -> Assessment:
         """The assessment in the URL, 404 outside the caller's scope."""
         return assessment_for_user(self.request.user, int(self.kwargs["pk"]))
 
-    def _worker(self, request: Request, assessment: Assessment) -> User:
+    def _worker(self, request: Request, client: Client) -> User:
         actor = policy.signed_in(request.user)
-        if not can_work_on_client(actor, assessment.client):
+        if not can_work_on_client(actor, client):
             raise PermissionDenied(str(services.NOT_YOURS_TO_CHANGE))
         return actor
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        assessment = self.get_object()
-        access_log_record(
-            actor=policy.signed_in(request.user),
-            client_id=assessment.client_id,
-            action=AccessAction.API_VIEW,
-            request=request._request,
-        )
-        return Response(self.get_serializer(assessment).data)
 
     @extend_schema(
         summary="Start an assessment of a client",
@@ -190,9 +147,7 @@ class AssessmentViewSet(
         start = AssessmentStartSerializer(data=request.data, context={"request": request})
         start.is_valid(raise_exception=True)
         client: Client = start.validated_data["client"]
-        actor = policy.signed_in(request.user)
-        if not can_work_on_client(actor, client):
-            raise PermissionDenied(str(services.NOT_YOURS_TO_CHANGE))
+        actor = self._worker(request, client)
         try:
             assessment = services.assessment_start(
                 actor=actor, client=client, assessed_on=start.validated_data.get("assessed_on")
@@ -203,7 +158,7 @@ class AssessmentViewSet(
                 status=status.HTTP_409_CONFLICT,
             )
         except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
+            raise as_drf_error(error) from error
         fresh = assessment_for_user(actor, assessment.pk)
         return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -216,7 +171,7 @@ class AssessmentViewSet(
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         assessment = self._assessment()
-        actor = self._worker(request, assessment)
+        actor = self._worker(request, assessment.client)
         draft = AssessmentDraftSerializer(data=request.data)
         draft.is_valid(raise_exception=True)
         data = dict(draft.validated_data)
@@ -231,7 +186,7 @@ class AssessmentViewSet(
         try:
             services.assessment_update(actor=actor, assessment=assessment, data=data, needs=needs)
         except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
+            raise as_drf_error(error) from error
         return Response(self.get_serializer(assessment_for_user(actor, assessment.pk)).data)
 
     @extend_schema(
@@ -244,9 +199,9 @@ class AssessmentViewSet(
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         assessment = self._assessment()
-        actor = self._worker(request, assessment)
+        actor = self._worker(request, assessment.client)
         try:
             services.assessment_complete(actor=actor, assessment=assessment)
         except DjangoValidationError as error:
-            raise _as_drf_error(error) from error
+            raise as_drf_error(error) from error
         return Response(self.get_serializer(assessment_for_user(actor, assessment.pk)).data)

@@ -17,9 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casemgmt.accounts import policy
-from casemgmt.api import ScopedGenericViewSet
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
+from casemgmt.api import ClientRecordViewSet
 from clients.models import Client
 
 from ..models import Instrument, MeasureAdministration
@@ -106,12 +104,7 @@ def _as_drf_error(error: DjangoValidationError) -> ValidationError:
         ]
     )
 )
-class MeasureViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    ScopedGenericViewSet,
-):
+class MeasureViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ClientRecordViewSet):
     serializer_class = MeasureSerializer
     lookup_value_regex = r"\d+"
 
@@ -122,25 +115,11 @@ class MeasureViewSet(
             .order_by("-administered_on", "-pk")
         )
         if self.action == "list":
-            client = self.request.query_params.get("client", "")
-            if client:
-                if not client.isdigit():
-                    raise ValidationError({"client": "Give the client's id as a number."})
-                rows = rows.filter(client_id=int(client))
+            rows = self.filter_by_client(rows, error="Give the client's id as a number.")
             instrument = self.request.query_params.get("instrument", "")
             if instrument:
                 rows = rows.filter(instrument__code=instrument)
         return rows
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        measure = self.get_object()
-        access_log_record(
-            actor=policy.signed_in(request.user),
-            client_id=measure.client_id,
-            action=AccessAction.API_VIEW,
-            request=request._request,
-        )
-        return Response(self.get_serializer(measure).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

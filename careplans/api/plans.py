@@ -9,13 +9,8 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 
-from casemgmt.accounts import policy
-from casemgmt.api import ScopedGenericViewSet
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
+from casemgmt.api import ClientRecordViewSet
 
 from ..models import Goal, Intervention, ServicePlan
 from ..services.plans import GOAL_FIELDS, INTERVENTION_FIELDS
@@ -79,7 +74,7 @@ class PlanSerializer(serializers.ModelSerializer):
         ]
     )
 )
-class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class PlanViewSet(mixins.ListModelMixin, ClientRecordViewSet):
     serializer_class = PlanSerializer
 
     def get_queryset(self) -> QuerySet[ServicePlan]:
@@ -105,13 +100,3 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
         if status:
             plans = plans.filter(status=status)
         return plans
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        plan = self.get_object()
-        access_log_record(
-            actor=policy.signed_in(request.user),
-            client_id=plan.client_id,
-            action=AccessAction.API_VIEW,
-            request=request._request,
-        )
-        return Response(self.get_serializer(plan).data)

@@ -4,20 +4,13 @@ apply."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from casemgmt.accounts import policy
-from casemgmt.api import ScopedGenericViewSet
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
+from casemgmt.api import ClientRecordViewSet
 
 from ..models import Referral, ReferralEvent
 
@@ -90,7 +83,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         ]
     )
 )
-class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class ReferralViewSet(mixins.ListModelMixin, ClientRecordViewSet):
     serializer_class = ReferralSerializer
 
     def get_queryset(self) -> QuerySet[Referral]:
@@ -109,16 +102,6 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGe
         if status:
             referrals = referrals.filter(status=status)
         return referrals
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        referral = self.get_object()
-        access_log_record(
-            actor=policy.signed_in(request.user),
-            client_id=referral.client_id,
-            action=AccessAction.API_VIEW,
-            request=request._request,
-        )
-        return Response(self.get_serializer(referral).data)
 
 
 def register(router: BaseRouter) -> None:

@@ -505,3 +505,31 @@ def test_client_detail_query_count_does_not_grow_with_open_events(
         response = client.get(url)
     assert response.content.decode().count("data-open-crisis=") == 10
     assert len(ten) == len(one), [q["sql"] for q in ten.captured_queries]
+
+
+@pytest.mark.parametrize("page", ["clients:edit", "clients:history"])
+def test_the_banner_is_on_the_pages_without_tabs_too(
+    page: str, supervisor: User, north_client: Client, event: CrisisEvent
+) -> None:
+    http = _login(HttpClient(), supervisor)
+    response = http.get(reverse(page, args=[north_client.pk]))
+    assert response.status_code == 200
+    assert f'data-open-crisis="{event.pk}"' in response.content.decode()
+
+
+def test_caseloads_flag_clients_with_an_open_crisis(
+    case_manager: User, north_client: Client, team_north: Team
+) -> None:
+    calm = make_client(case_manager=case_manager, team=team_north, legal_last_name="Calm")
+    event = make_crisis(case_manager, north_client)
+    http = _login(HttpClient(), case_manager)
+    for url in (reverse("clients:my_caseload"), reverse("clients:team_caseload")):
+        rows = re.findall(r"<tr>.*?</tr>", http.get(url).content.decode(), flags=re.S)
+        flagged = [row for row in rows if "Open crisis" in row]
+        assert len(flagged) == 1
+        assert north_client.record_number in flagged[0]
+        assert calm.record_number not in flagged[0]
+    crisis_services.crisis_event_close(
+        actor=case_manager, event=event, closing_note="Seen next day; safety plan in place."
+    )
+    assert "Open crisis" not in http.get(reverse("clients:my_caseload")).content.decode()
