@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("careplans.urls")),
     path("", include("referrals.urls")),
     path("", include("notes.urls")),
+    path("", include("casemgmt.reminders.urls", namespace="reminders")),
     path("hsds/", include("referrals.hsds.api")),
     path("api/v1/", include("casemgmt.api_urls")),
     # The schema answers to token holders too, so the login redirect must not intercept it;

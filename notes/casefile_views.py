@@ -8,11 +8,13 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -136,6 +138,23 @@ def timeline(request: HttpRequest, client_pk: int) -> HttpResponse:
 # --- Search -------------------------------------------------------------------------------
 
 
+class CappedPaginator(Paginator):
+    """Counts matches only up to `cap` (+1 to know there are more): an exact count of a
+    common word over a million notes would cost as much again as the page itself. Results
+    are ranked, so the first pages are the ones that matter."""
+
+    cap = 1000
+
+    @cached_property
+    def count(self) -> int:
+        rows: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        return rows.order_by()[: self.cap + 1].count()
+
+    @property
+    def more_than_cap(self) -> bool:
+        return self.count > self.cap
+
+
 @require_http_methods(["GET"])
 def search(request: HttpRequest) -> HttpResponse:
     """Searching opens no record, so it writes no access log (opening a note does)."""
@@ -153,7 +172,7 @@ def search(request: HttpRequest) -> HttpResponse:
             end=end,
             order=form.cleaned_data.get("order") or selectors.SearchOrder.RELEVANCE,
         )
-        page = Paginator(rows, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CappedPaginator(rows, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
         hits = [
             (note, selectors.headline_html(getattr(note, "headline", "")))
             for note in page.object_list

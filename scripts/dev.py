@@ -950,7 +950,8 @@ def cmd_demo(env: dict[str, str], embedded: bool) -> int:
         specs = [
             ("web", _manage("runserver", f"{LOCALHOST}:{port}")),
             ("worker", [*celery, "worker", "-l", "info", "--concurrency", "2"]),
-            ("beat", [*celery, "beat", "-l", "info", "-s", str(DATA_DIR / "celerybeat-schedule")]),
+            # The schedule is in PostgreSQL (django-celery-beat, CELERY_BEAT_SCHEDULER).
+            ("beat", [*celery, "beat", "-l", "info"]),
         ]
         width = max(len(name) for name, _ in specs)
         children: list[Child] = []

@@ -169,6 +169,23 @@ class Agency(models.Model):
         help_text=_('One per line: the wording, " => ", then what to do instead.'),
     )
 
+    # Reminders.
+    reminder_lead_days = models.PositiveIntegerField(
+        _("first reminder (days before a review or target date)"), default=14
+    )
+    reminder_short_lead_days = models.PositiveIntegerField(
+        _("second reminder (days before)"), default=3
+    )
+    escalation_days = models.PositiveIntegerField(
+        _("tell the supervisor when an item is overdue by (days)"), default=3
+    )
+    monitoring_contact_days = models.PositiveIntegerField(
+        _("monthly monitoring: a contact note at least every (days)"), default=30
+    )
+    release_expiry_warning_days = models.PositiveIntegerField(
+        _("warn this many days before a release of information expires"), default=30
+    )
+
     class Meta:
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "careplans",
     "referrals",
     "notes",
+    "casemgmt.reminders",
+    "django_celery_beat",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "casemgmt.reminders.context_processors.unread_notifications",
             ],
         },
     },
@@ -165,6 +168,11 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Casework <casework@localhost>")
+# The address staff open Casework at, for links in e-mail sent outside a request.
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
+# A mail server that stops answering must not hold a claimed reminder past its claim (which
+# would let another worker send it again): give up after this many seconds and retry later.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -207,7 +215,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# The schedule lives in the database (django-celery-beat), so an administrator edits it in
+# the admin without a deploy; migrations of casemgmt.reminders create the default entries.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A notification or digest claimed for sending longer ago than this is taken to have been
+# abandoned by a dead worker and goes back to the queue.
+REMINDER_CLAIM_TIMEOUT_SECONDS = env.int("REMINDER_CLAIM_TIMEOUT_SECONDS", default=600)
+# Sending attempts per notification before it is left for an administrator to look at.
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="casework-demo")
 

@@ -83,9 +83,9 @@ def test_worker_and_beat_run_celery(services: dict[str, dict[str, Any]]) -> None
     assert command_text(services["worker"]).startswith("celery --app=casemgmt worker")
     beat = command_text(services["beat"])
     assert beat.startswith("celery --app=casemgmt beat")
-    # The schedule file lives on a volume the non-root user can write.
-    assert "--schedule=/app/var/" in beat
-    assert named_volumes(services["beat"]).get("beat") == "/app/var"
+    # The schedule lives in PostgreSQL (django-celery-beat): no schedule file, no volume.
+    assert "--scheduler=django_celery_beat.schedulers:DatabaseScheduler" in beat
+    assert "beat" not in named_volumes(services["beat"])
 
 
 def test_migrate_runs_once_before_the_app(services: dict[str, dict[str, Any]]) -> None:

@@ -5,6 +5,7 @@ in the client's case file in order."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -45,9 +46,15 @@ def test_draft_survives_a_reload_then_sign_and_add_an_addendum(
     expect(hints).to_contain_text("noncompliant")
     expect(hints).to_contain_text("seems")
 
-    # A closed tab loses nothing: the draft is in the database.
+    # A closed tab loses nothing: the draft is in the database as soon as the last autosave
+    # (a second after the last key) has answered.
     note = CaseNote.objects.get(client=north_client)
     assert note.status == NoteStatus.DRAFT
+    deadline = time.monotonic() + 10
+    while note.next_steps != NEXT and time.monotonic() < deadline:
+        time.sleep(0.1)
+        note.refresh_from_db()
+    assert note.next_steps == NEXT
     page.reload()
     expect(page.get_by_label("Purpose of the contact")).to_have_value(PURPOSE)
     expect(page.get_by_label("Next steps")).to_have_value(NEXT)

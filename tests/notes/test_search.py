@@ -221,3 +221,25 @@ def test_query_count_does_not_grow_with_hits(
         response = client.get(reverse(URL), params)
     assert len(response.context["hits"]) == 17
     assert len(many) == len(few)
+
+
+def test_a_common_word_is_counted_only_up_to_the_cap(
+    client: HttpClient,
+    case_manager: User,
+    north_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from notes.casefile_views import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "cap", 4)
+    now = timezone.now()
+    for hours in range(6):
+        signed_note(north_client, case_manager, contact_at=now - dt.timedelta(hours=hours + 1))
+    _as(client, case_manager)
+    response = client.get(reverse(URL), {"q": "apartment"})
+    assert response.context["page"].paginator.more_than_cap
+    assert "More than 4 notes found" in response.content.decode()
+    assert len(response.context["hits"]) == 5  # the count stops at cap + 1; hits still show
+    monkeypatch.setattr(CappedPaginator, "cap", 10)
+    response = client.get(reverse(URL), {"q": "apartment"})
+    assert "6 notes found" in response.content.decode()

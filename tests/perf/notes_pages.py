@@ -82,7 +82,7 @@ def _populate_notes(per_client: int) -> None:
                 created_at, updated_at, signed_at, signed_by_id, late_entry, cosign_status,
                 cosign_comment)
             SELECT c.id, c.primary_case_manager_id, 'signed',
-                   now() - make_interval(days => g * 9, hours => (c.id %% 8)),
+                   now() - make_interval(days => g * 9, hours => (c.id %% 8)::int),
                    15 + (c.id + g) %% 60,
                    (ARRAY['office','home_visit','community','phone','video'])[1 + (c.id + g) %% 5],
                    'Office', true, '', 'narrative',
