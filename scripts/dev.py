@@ -938,6 +938,8 @@ def cmd_demo(env: dict[str, str], embedded: bool) -> int:
         for name, cmd in (
             ("migrate", _manage("migrate", "--noinput")),
             ("seed_demo", _manage("seed_demo")),
+            # Beat's first sweep comes one interval after it starts: sweep once now.
+            ("sweep_reminders", _manage("sweep_reminders")),
         ):
             log(f"manage.py {name}")
             code = run_foreground(cmd, child_env)

@@ -284,3 +284,24 @@ def test_reminders_of_a_kind_no_rule_has_any_more_are_resolved(
     retired.refresh_from_db()
     assert retired.resolved_at is not None and counts["resolved"] == 1
     assert not retired.notifications.exists()
+
+
+def test_the_sweep_command_records_and_queues_delivery(
+    plan: ServicePlan, case_manager: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from casemgmt.reminders import tasks
+
+    queued: list[str] = []
+    monkeypatch.setattr(tasks.reminders_deliver, "delay", lambda: queued.append("deliver"))
+    monkeypatch.setattr(tasks.reminders_send_digests, "delay", lambda: queued.append("digest"))
+    out = io.StringIO()
+    with on(plan.review_due + days(1)):
+        call_command("sweep_reminders", stdout=out)
+        assert the_review(case_manager).due_on == plan.review_due
+        call_command("sweep_reminders", "--no-delivery", stdout=out)
+    assert "created 0," in out.getvalue().splitlines()[-1]
+    assert queued == ["deliver", "digest"]
