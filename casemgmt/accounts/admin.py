@@ -81,6 +81,18 @@ class AgencyAdmin(admin.ModelAdmin[Agency]):
                 )
             },
         ),
+        (
+            _("Reminders"),
+            {
+                "fields": (
+                    "reminder_lead_days",
+                    "reminder_short_lead_days",
+                    "escalation_days",
+                    "monitoring_contact_days",
+                    "release_expiry_warning_days",
+                )
+            },
+        ),
         (_("Crisis"), {"fields": ("crisis_definition", "crisis_action_plan")}),
         (
             _("Case notes"),
