@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_agency_admin_shows_every_setting_once() -> None:
-    model_admin = admin.site._registry[Agency]
-    shown = [name for _title, options in model_admin.fieldsets for name in options["fields"]]
+    fieldsets = admin.site._registry[Agency].fieldsets
+    assert fieldsets is not None
+    shown = [name for _title, options in fieldsets for name in options["fields"]]
     editable = [f.name for f in Agency._meta.concrete_fields if f.editable and not f.primary_key]
     assert sorted(shown) == sorted(editable)
 
