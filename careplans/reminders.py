@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -32,17 +32,11 @@ class PlanReviewRule(rules.Rule):
     uses_lead_times = True
 
     def items(self, agency: Agency, until: dt.date, today: dt.date | None = None) -> QuerySet[Any]:
-        return (
-            ServicePlan.objects.filter(
-                client__team__agency=agency, status__in=IN_FORCE, review_due__lte=until
-            )
-            .order_by()
-            .values(
-                r_object=F("pk"),
-                r_client=F("client_id"),
-                r_recipient=F("client__primary_case_manager_id"),
-                r_due=F("review_due"),
-            )
+        return rules.due_rows(
+            ServicePlan.objects.filter(client__team__agency=agency, status__in=IN_FORCE),
+            due="review_due",
+            until=until,
+            recipient="client__primary_case_manager_id",
         )
 
     def url_name(self) -> str:
@@ -65,21 +59,14 @@ class GoalTargetRule(rules.Rule):
             .order_by("-review__reviewed_on", "-review_id")
             .values("progress")[:1]
         )
-        return (
-            Goal.objects.filter(
-                plan__client__team__agency=agency,
-                plan__status__in=IN_FORCE,
-                target_date__lte=until,
-            )
+        return rules.due_rows(
+            Goal.objects.filter(plan__client__team__agency=agency, plan__status__in=IN_FORCE)
             .annotate(latest_progress=Coalesce(Subquery(latest_progress), Value("")))
-            .exclude(latest_progress__in=FINISHED_PROGRESS)
-            .order_by()
-            .values(
-                r_object=F("pk"),
-                r_client=F("plan__client_id"),
-                r_recipient=F("plan__client__primary_case_manager_id"),
-                r_due=F("target_date"),
-            )
+            .exclude(latest_progress__in=FINISHED_PROGRESS),
+            due="target_date",
+            until=until,
+            client_id="plan__client_id",
+            recipient="plan__client__primary_case_manager_id",
         )
 
     def url_name(self) -> str:

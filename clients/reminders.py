@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.reminders import rules
@@ -52,17 +52,13 @@ class ReleaseExpiringRule(rules.Rule):
 
     def items(self, agency: Agency, until: dt.date, today: dt.date | None = None) -> QuerySet[Any]:
         today = today or rules.local_today()
-        return (
+        return rules.due_rows(
             ReleaseOfInformation.objects.active_on(today)
-            .filter(client__team__agency=agency, expires_on__lte=until)
-            .exclude(renewal_exists(today, outlasting=True))
-            .order_by()
-            .values(
-                r_object=F("pk"),
-                r_client=F("client_id"),
-                r_recipient=F("client__primary_case_manager_id"),
-                r_due=F("expires_on"),
-            )
+            .filter(client__team__agency=agency, expires_on__isnull=False)
+            .exclude(renewal_exists(today, outlasting=True)),
+            due="expires_on",
+            until=until,
+            recipient="client__primary_case_manager_id",
         )
 
     def url_name(self) -> str:
@@ -78,16 +74,11 @@ class CrisisFollowUpRule(rules.Rule):
     always_urgent = True
 
     def items(self, agency: Agency, until: dt.date, today: dt.date | None = None) -> QuerySet[Any]:
-        return (
-            CrisisEvent.objects.open()
-            .filter(client__team__agency=agency, follow_up_on__lte=until)
-            .order_by()
-            .values(
-                r_object=F("pk"),
-                r_client=F("client_id"),
-                r_recipient=F("client__primary_case_manager_id"),
-                r_due=F("follow_up_on"),
-            )
+        return rules.due_rows(
+            CrisisEvent.objects.open().filter(client__team__agency=agency),
+            due="follow_up_on",
+            until=until,
+            recipient="client__primary_case_manager_id",
         )
 
     def url_name(self) -> str:

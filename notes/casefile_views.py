@@ -83,7 +83,7 @@ class NoteSearchForm(DateRangeForm):
         queryset=Client.objects.none(),
         required=False,
         empty_label=_("All my clients"),
-        widget=forms.Select({"class": "form-select"}),
+        widget=forms.HiddenInput,
     )
     order = forms.ChoiceField(
         label=_("Order"),
@@ -177,7 +177,12 @@ def search(request: HttpRequest) -> HttpResponse:
             (note, selectors.headline_html(getattr(note, "headline", "")))
             for note in page.object_list
         ]
-    return render(request, "notes/search.html", {"form": form, "page": page, "hits": hits})
+    chosen = form.cleaned_data.get("client") if form.is_bound and form.is_valid() else None
+    return render(
+        request,
+        "notes/search.html",
+        {"form": form, "page": page, "hits": hits, "chosen_client": chosen},
+    )
 
 
 # --- The case file ------------------------------------------------------------------------

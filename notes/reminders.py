@@ -49,17 +49,11 @@ class NoteUnsignedRule(rules.Rule):
             F("contact_at") + dt.timedelta(hours=agency.note_deadline_hours),
             output_field=DateTimeField(),
         )
-        return (
-            CaseNote.objects.filter(client__team__agency=agency, status=NoteStatus.DRAFT)
-            .annotate(r_due=TruncDate(deadline, tzinfo=rules.local_zone()))
-            .filter(r_due__lte=until)
-            .order_by()
-            .values(
-                "r_due",
-                r_object=F("pk"),
-                r_client=F("client_id"),
-                r_recipient=F("author_id"),
-            )
+        return rules.due_rows(
+            CaseNote.objects.filter(client__team__agency=agency, status=NoteStatus.DRAFT),
+            due=TruncDate(deadline, tzinfo=rules.local_zone()),
+            until=until,
+            recipient="author_id",
         )
 
     def url_name(self) -> str:
@@ -107,19 +101,14 @@ class MonthlyContactRule(rules.Rule):
                 Referral.objects.filter(client_id=OuterRef("pk"), status=ReferralStatus.IN_PROGRESS)
             )
         )
-        return (
+        return rules.due_rows(
             Client.objects.filter(
                 services_in_place, team__agency=agency, status=ClientStatus.ACTIVE
-            )
-            .annotate(r_due=due)
-            .filter(r_due__lte=until)
-            .order_by()
-            .values(
-                "r_due",
-                r_object=F("pk"),
-                r_client=F("pk"),
-                r_recipient=F("primary_case_manager_id"),
-            )
+            ),
+            due=due,
+            until=until,
+            client_id="pk",
+            recipient="primary_case_manager_id",
         )
 
     def url_name(self) -> str:

@@ -67,17 +67,7 @@ def local_date(column: str) -> TruncDate:
 
 
 def _rows(referrals: QuerySet[Referral], due: Any, until: dt.date) -> QuerySet[Any]:
-    return (
-        referrals.annotate(r_due=due)
-        .filter(r_due__lte=until)
-        .order_by()
-        .values(
-            "r_due",
-            r_object=F("pk"),
-            r_client=F("client_id"),
-            r_recipient=F("case_manager_id"),
-        )
-    )
+    return rules.due_rows(referrals, due=due, until=until, recipient="case_manager_id")
 
 
 class ReferralNoResponseRule(rules.Rule):
@@ -167,25 +157,18 @@ class ReleaseExpiredInUseRule(rules.Rule):
                 output_field=DateField(),
             ),
         )
-        return (
+        return rules.due_rows(
             Referral.objects.filter(
                 ended,
                 client__team__agency=agency,
                 status__in=OPEN_STATUSES,
                 release__isnull=False,
-            )
-            .exclude(renewal_exists(today, path="release__"))
-            .annotate(r_due=ended_on)
-            .filter(r_due__lte=until)
-            .order_by()
-            .values(
-                "r_due",
-                r_object=F("release_id"),
-                r_client=F("client_id"),
-                r_recipient=F("case_manager_id"),
-            )
-            .distinct()
-        )
+            ).exclude(renewal_exists(today, path="release__")),
+            due=ended_on,
+            until=until,
+            object_id="release_id",
+            recipient="case_manager_id",
+        ).distinct()
 
     def url_name(self) -> str:
         return "clients:release_detail"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django_stubs_ext import StrOrPromise
@@ -83,6 +83,32 @@ class Rule(ABC):
     def describe(self, object_id: int, client_name: str, due_on: dt.date) -> str:
         """One line for lists, digests and the calendar."""
         return f"{self.label}: {client_name}"
+
+
+def due_rows(
+    rows: QuerySet[Any],
+    *,
+    due: str | Any,
+    until: dt.date,
+    recipient: str,
+    object_id: str = "pk",
+    client_id: str = "client_id",
+) -> QuerySet[Any]:
+    """A rule's rows in the shape the engine reads (`COLUMNS`): `due` is a field name or an
+    expression for the due date; only items due by `until`; no ordering (the engine and
+    the pages sort for themselves)."""
+    due_expression = F(due) if isinstance(due, str) else due
+    return (
+        rows.annotate(r_due=due_expression)
+        .filter(r_due__lte=until)
+        .order_by()
+        .values(
+            "r_due",
+            r_object=F(object_id),
+            r_client=F(client_id),
+            r_recipient=F(recipient),
+        )
+    )
 
 
 _REGISTRY: dict[str, Rule] = {}

@@ -243,3 +243,17 @@ def test_a_common_word_is_counted_only_up_to_the_cap(
     monkeypatch.setattr(CappedPaginator, "cap", 10)
     response = client.get(reverse(URL), {"q": "apartment"})
     assert "6 notes found" in response.content.decode()
+
+
+def test_the_page_lists_no_clients_and_names_the_one_chosen(
+    client: HttpClient, case_manager: User, north_client: Client
+) -> None:
+    signed_note(north_client, case_manager)
+    _as(client, case_manager)
+    everyone = client.get(reverse(URL), {"q": "apartment"}).content.decode()
+    assert "<option" not in everyone.split('name="order"')[0]  # no list of every client
+    assert "All my clients" in everyone
+    one = client.get(reverse(URL), {"q": "apartment", "client": str(north_client.pk)})
+    html = one.content.decode()
+    assert f'name="client" value="{north_client.pk}"' in html
+    assert north_client.display_name in html and "search all my clients" in html
