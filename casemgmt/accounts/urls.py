@@ -1,12 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import agency_views, views
 from .forms import EmailLoginForm
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("agency/", agency_views.agency_settings, name="agency_settings"),
     path("api-token/", views.api_token, name="api_token"),
     path(
         "login/",
