@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -50,6 +50,7 @@ from .models import (
     NoteStatus,
 )
 from .permissions import can_edit_draft, can_write_notes
+from .selectors import notes_visible_to
 
 # --- Errors ---------------------------------------------------------------------------------
 
@@ -333,10 +334,8 @@ class NoteViewSet(mixins.ListModelMixin, ClientRecordViewSet):
         return NoteDetailSerializer
 
     def get_queryset(self) -> QuerySet[CaseNote]:
-        user = self.request.user
         notes = (
-            CaseNote.objects.visible_to(user)
-            .filter(Q(status=NoteStatus.SIGNED) | Q(author_id=user.pk))
+            notes_visible_to(self.request.user)
             .select_related("client", "author")
             .prefetch_related(
                 "goals",

@@ -24,7 +24,7 @@ from casemgmt.audit.models import AccessAction
 from casemgmt.audit.services import access_log_record
 from clients.models import Client
 from clients.release_services import PART2_REDISCLOSURE_NOTICE
-from clients.selectors import client_for_user
+from clients.view_helpers import clinician_and_client
 
 from . import selectors
 from .pdf import html_to_pdf
@@ -109,18 +109,12 @@ def _page_number(request: HttpRequest) -> int:
     return min(int(value), 10_000) if value.isdigit() and int(value) > 0 else 1
 
 
-def _client(request: HttpRequest, client_pk: int) -> tuple[User, Client]:
-    """Client pages are for clinical staff, and a client outside the user's scope is a 404."""
-    user = policy.clinician_or_404(request.user)
-    return user, client_for_user(user, client_pk)
-
-
 # --- Timeline -----------------------------------------------------------------------------
 
 
 @require_http_methods(["GET"])
 def timeline(request: HttpRequest, client_pk: int) -> HttpResponse:
-    user, client = _client(request, client_pk)
+    user, client = clinician_and_client(request, client_pk)
     form = TimelineFilterForm(request.GET or None)
     start, end = form.date_range()
     kinds = form.cleaned_data.get("kind", []) if form.is_bound and form.is_valid() else []
@@ -191,7 +185,7 @@ def search(request: HttpRequest) -> HttpResponse:
 def _case_file_context(
     request: HttpRequest, client_pk: int
 ) -> tuple[User, Client, DateRangeForm, dict[str, Any]]:
-    user, client = _client(request, client_pk)
+    user, client = clinician_and_client(request, client_pk)
     form = DateRangeForm(request.GET or None)
     start, end = form.date_range()
     context = {

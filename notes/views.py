@@ -21,11 +21,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import User
-from casemgmt.audit.models import AccessAction
-from casemgmt.audit.services import access_log_record
 from casemgmt.forms import add_service_error
 from clients.models import Client
-from clients.selectors import client_for_user
+from clients.view_helpers import clinician_and_client, log_view
 
 from . import note_selectors as selectors
 from . import services
@@ -43,18 +41,9 @@ AUTOSAVE_HEADER = "X-Casework-Autosave"
 # --- Loading ---------------------------------------------------------------------------------
 
 
-def _client(request: HttpRequest, client_pk: int) -> tuple[User, Client]:
-    user = policy.clinician_or_404(request.user)
-    return user, client_for_user(user, client_pk)
-
-
 def _note(request: HttpRequest, client_pk: int, pk: int) -> tuple[User, Client, CaseNote]:
-    user, client = _client(request, client_pk)
+    user, client = clinician_and_client(request, client_pk)
     return user, client, selectors.note_for_user(user, client, pk)
-
-
-def _log_view(request: HttpRequest, user: User, client: Client) -> None:
-    access_log_record(actor=user, client_id=client.pk, action=AccessAction.VIEW, request=request)
 
 
 def _detail(note: CaseNote) -> HttpResponse:
@@ -214,8 +203,8 @@ def _detail_page(
 
 @require_http_methods(["GET"])
 def note_list(request: HttpRequest, client_pk: int) -> HttpResponse:
-    user, client = _client(request, client_pk)
-    _log_view(request, user, client)
+    user, client = clinician_and_client(request, client_pk)
+    log_view(request, user, client)
     contact_type = request.GET.get("type", "")
     status = request.GET.get("status", "")
     rows = selectors.notes_for_client(user, client, contact_type=contact_type, status=status)
@@ -240,7 +229,7 @@ def note_list(request: HttpRequest, client_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def note_new(request: HttpRequest, client_pk: int) -> HttpResponse:
     """Start a draft (POST) and open it in the editor."""
-    user, client = _client(request, client_pk)
+    user, client = clinician_and_client(request, client_pk)
     if request.method == "GET":
         return redirect("notes:note_list", client_pk=client.pk)
     note = services.note_draft_create(actor=user, client=client)
@@ -261,7 +250,7 @@ def note_edit(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
             raise PermissionDenied(_("Only the author can change a draft note."))
         return _detail(note)
     if request.method == "GET":
-        _log_view(request, user, client)
+        log_view(request, user, client)
         return _editor_page(request, client, note, _note_form(client, note))
     form = _note_form(client, note, request.POST)
     saved = _save_draft(user, note, form)
@@ -363,7 +352,7 @@ def note_discard(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 def note_detail(request: HttpRequest, client_pk: int, pk: int) -> HttpResponse:
     user, client, note = _note(request, client_pk, pk)
-    _log_view(request, user, client)
+    log_view(request, user, client)
     return _detail_page(request, user, client, note)
 
 
@@ -433,9 +422,9 @@ def cosign_queue(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def goal_notes(request: HttpRequest, client_pk: int, goal_key: uuid.UUID) -> HttpResponse:
-    user, client = _client(request, client_pk)
+    user, client = clinician_and_client(request, client_pk)
     versions = selectors.goal_versions(user, client, goal_key)
-    _log_view(request, user, client)
+    log_view(request, user, client)
     rows = selectors.notes_for_goal(user, client, goal_key)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
