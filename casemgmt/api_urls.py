@@ -3,6 +3,8 @@ from rest_framework.routers import DefaultRouter
 from careplans.api.assessments import AssessmentViewSet
 from careplans.api.measures import MeasureViewSet
 from careplans.api.plans import PlanViewSet
+from casemgmt.supervision.approval_api import register as register_approvals
+from casemgmt.supervision.dashboard_api import urlpatterns as dashboard_urlpatterns
 from clients.api import ClientViewSet
 from clients.collateral_api import register as register_collaterals
 from clients.crisis_api import register as register_crisis_events
@@ -23,5 +25,6 @@ register_crisis_events(router)
 register_directory(router)
 register_referrals(router)
 register_notes(router)
+register_approvals(router)
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, *dashboard_urlpatterns]

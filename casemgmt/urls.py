@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("notes.urls")),
     path("", include("casemgmt.reminders.urls", namespace="reminders")),
+    path("supervision/", include("casemgmt.supervision.urls")),
     path("hsds/", include("referrals.hsds.api")),
     path("api/v1/", include("casemgmt.api_urls")),
     # The schema answers to token holders too, so the login redirect must not intercept it;

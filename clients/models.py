@@ -315,6 +315,55 @@ class SafetyFlag(models.Model):
         return self.resolved_at is None
 
 
+# --- Reassignment ---------------------------------------------------------------------------
+
+
+class ReassignmentQuerySet(models.QuerySet["Reassignment"]):
+    def visible_to(self, user: policy.AnyUser) -> ReassignmentQuerySet:
+        scope = policy.record_scope(
+            user, team_field="client__team", case_manager_field="client__primary_case_manager"
+        )
+        return self.filter(scope) if scope is not None else self.none()
+
+
+class Reassignment(models.Model):
+    """A client moved from one primary case manager to another, with the reason: the
+    hand-over history. Rows are never changed; one request moving many clients shares a
+    `batch`."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="reassignments")
+    from_case_manager = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("from")
+    )
+    to_case_manager = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("to")
+    )
+    reason = models.TextField(_("reason"))
+    batch = models.UUIDField(_("batch"), db_index=True)
+    reassigned_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("reassigned by")
+    )
+    reassigned_at = models.DateTimeField(_("reassigned at"), default=timezone.now)
+
+    objects = ReassignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reassignment")
+        verbose_name_plural = _("reassignments")
+        ordering = ["-reassigned_at", "-pk"]
+        indexes = [models.Index(fields=["client", "reassigned_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_case_manager=F("to_case_manager")),
+                name="reassignment_to_someone_else",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="reassignment_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.from_case_manager_id} -> {self.to_case_manager_id}"
+
+
 # --- Collaterals ---------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,6 +27,7 @@ from .models import (
     SafetyFlag,
 )
 from .permissions import can_change_client, can_open_client_in
+from .reassignment_services import record_reassignment
 
 #: Fields of the fact sheet a user edits; everything else is kept by the services.
 FACT_SHEET_FIELDS = (
@@ -177,6 +179,7 @@ def client_update(
         data.get("primary_case_manager", locked.primary_case_manager) != locked.primary_case_manager
     ):
         _check_assignment(actor, data["team"], data["primary_case_manager"])
+    previous_case_manager = locked.primary_case_manager_id
     for field in FACT_SHEET_FIELDS:
         if field in data:
             setattr(locked, field, data[field])
@@ -184,6 +187,15 @@ def client_update(
     locked.updated_at = timezone.now()
     locked.full_clean()
     _save(locked, actor=actor, reason=reason or "Fact sheet edited")
+    if locked.primary_case_manager_id != previous_case_manager:
+        # The hand-over is kept and both case managers told, whichever page made it.
+        record_reassignment(
+            actor=actor,
+            client=locked,
+            from_case_manager_id=previous_case_manager,
+            reason=reason or _("Changed on the fact sheet"),
+            batch=uuid.uuid4(),
+        )
     return locked
 
 

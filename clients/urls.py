@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import collateral_views, crisis_views, release_views, views
+from . import collateral_views, crisis_views, reassignment_views, release_views, views
 
 app_name = "clients"
 
@@ -21,4 +21,5 @@ urlpatterns = [
     *release_views.urlpatterns,
     *collateral_views.urlpatterns,
     *crisis_views.urlpatterns,
+    *reassignment_views.urlpatterns,
 ]

@@ -26,6 +26,7 @@ from . import selectors, services
 from .forms import ClientEditForm, DischargeForm, IntakeForm, ReenrolForm
 from .models import Client, ClientStatus
 from .permissions import can_change_client, can_read_client_history
+from .reassignment_services import can_reassign
 
 PAGE_SIZE = 25
 
@@ -133,6 +134,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "discharge_form": DischargeForm(initial={"discharged_on": today}),
             "reenrol_form": ReenrolForm(initial={"enrolled_on": today}),
             "open_episode": next((e for e in client.episodes.all() if e.is_open), None),
+            "can_reassign": can_reassign(user, client),
+            "reassignments": client.reassignments.select_related(
+                "from_case_manager", "to_case_manager", "reassigned_by"
+            ),
         },
     )
 

@@ -46,6 +46,7 @@ class ContactType(models.TextChoices):
     COLLATERAL = "collateral", _("Collateral contact")
     PROVIDER = "provider", _("Provider contact")
     ATTEMPTED = "attempted", _("Attempted contact / no-show")
+    CASE_CONFERENCE = "case_conference", _("Case conference / staffing")
 
 
 class NoteStatus(models.TextChoices):

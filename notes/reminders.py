@@ -31,8 +31,14 @@ from .models import CaseNote, ContactType, NoteStatus
 if TYPE_CHECKING:
     from casemgmt.accounts.models import Agency
 
-#: Contacts that are not with the client: they do not count as monitoring contact.
-INDIRECT_CONTACT_TYPES = (ContactType.COLLATERAL, ContactType.PROVIDER, ContactType.ATTEMPTED)
+#: Contacts that are not with the client: they do not count as monitoring contact (a case
+#: conference is the team talking about the client, never a contact with them).
+INDIRECT_CONTACT_TYPES = (
+    ContactType.COLLATERAL,
+    ContactType.PROVIDER,
+    ContactType.ATTEMPTED,
+    ContactType.CASE_CONFERENCE,
+)
 
 PLANS_IN_FORCE = (PlanStatus.ACTIVE, PlanStatus.UNDER_REVIEW)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
+from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
-from django.core.validators import MinValueValidator
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import Agency
@@ -16,10 +18,8 @@ from .services import AGENCY_POSITIVE_FIELDS, agency_settings_errors
 #: (legend, fields) in page order; the same grouping as the Django admin's fieldsets.
 AGENCY_SECTIONS: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (_("Agency"), ("name", "crisis_line")),
-    (
-        _("Service plans"),
-        ("review_interval_days", "early_review_days", "plan_approval_required"),
-    ),
+    (_("Approvals required"), ("plan_approval_required", "notes_cosign_required")),
+    (_("Service plans"), ("review_interval_days", "early_review_days")),
     (
         _("Directory and referrals"),
         (
@@ -45,13 +45,32 @@ AGENCY_SECTIONS: tuple[tuple[Any, tuple[str, ...]], ...] = (
         (
             "note_deadline_hours",
             "default_note_format",
-            "notes_cosign_required",
             "non_person_first_terms",
             "judgmental_terms",
             "impression_terms",
         ),
     ),
+    (
+        _("Supervision — weighted caseload"),
+        ("acuity_weight_crisis", "acuity_weight_safety_flag", "acuity_weight_high_need"),
+    ),
+    (_("Sessions"), ("session_timeout_minutes",)),
 )
+
+#: What a section is for, shown under its heading.
+SECTION_DESCRIPTIONS: dict[str, Any] = {
+    "plan_approval_required": _(
+        "Steps that need a supervisor before they count. Co-signature can also be asked for "
+        "one staff member at a time, on their page in Staff."
+    ),
+    "acuity_weight_crisis": _(
+        "The supervision dashboard weighs each case manager's caseload: every active client "
+        "counts 1, plus the weight below for each open crisis event, each open safety flag, "
+        "and each high-need domain in the client's latest completed assessment. With the "
+        "weights 3, 2 and 1, a client with one open crisis and two high-need domains counts "
+        "1 + 3 + 2 = 6."
+    ),
+}
 
 AGENCY_SETTING_FIELDS = [name for _legend, names in AGENCY_SECTIONS for name in names]
 
@@ -59,6 +78,13 @@ _WORD_LIST_HELP = _(
     'One per line: the wording, " => ", then what to write instead (or just the wording). '
     'Use "=>" once per line at most.'
 )
+
+
+def _section(legend: Any, names: tuple[str, ...]) -> Fieldset:
+    description = SECTION_DESCRIPTIONS.get(names[0])
+    if description is None:
+        return Fieldset(legend, *names)
+    return Fieldset(legend, HTML(format_html('<p class="form-text">{}</p>', description)), *names)
 
 
 class AgencySettingsForm(forms.ModelForm[Agency]):
@@ -75,6 +101,10 @@ class AgencySettingsForm(forms.ModelForm[Agency]):
             "impression_terms": forms.Textarea(attrs={"rows": 8}),
         }
         help_texts = {
+            "session_timeout_minutes": _(
+                "Between 5 and 720 (12 hours). Applies from each person's next page; everyone "
+                "is also signed out %(hours)d hours after signing in."
+            ),
             "non_person_first_terms": _WORD_LIST_HELP,
             "judgmental_terms": _WORD_LIST_HELP,
             "impression_terms": _WORD_LIST_HELP,
@@ -94,9 +124,16 @@ class AgencySettingsForm(forms.ModelForm[Agency]):
             field.validators.append(MinValueValidator(1, message=_("Enter a number of 1 or more.")))
         self.helper = FormHelper()
         self.helper.form_tag = True
-        self.helper.layout = Layout(
-            *(Fieldset(legend, *names) for legend, names in AGENCY_SECTIONS),
-        )
+        hours = int(settings.SESSION_ABSOLUTE_LIMIT.total_seconds() // 3600)
+        timeout = self.fields["session_timeout_minutes"]
+        # The model's bounds, so the browser offers them too.
+        for validator in Agency._meta.get_field("session_timeout_minutes").validators:
+            if isinstance(validator, MinValueValidator):
+                timeout.widget.attrs["min"] = validator.limit_value
+            elif isinstance(validator, MaxValueValidator):
+                timeout.widget.attrs["max"] = validator.limit_value
+        timeout.help_text = str(timeout.help_text) % {"hours": hours}
+        self.helper.layout = Layout(*(_section(legend, names) for legend, names in AGENCY_SECTIONS))
         self.helper.add_input(Submit("save", _("Save agency settings")))
 
     def clean(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from casemgmt.forms import add_service_error
 from .agency_forms import AgencySettingsForm
 from .models import Agency, User
 from .policy import AnyUser
+from .selectors import agency_for_user
 from .services import agency_settings_update
 
 
@@ -25,13 +26,8 @@ def agency_admin_or_404(user: AnyUser) -> User:
 
 
 def agency_for_admin(user: User) -> Agency:
-    """The agency of the teams the administrator belongs to or supervises; otherwise the
-    installation's one agency. 404 when there is none."""
-    agency = (
-        Agency.objects.filter(teams__members=user).order_by("pk").first()
-        or Agency.objects.filter(teams__supervisors=user).order_by("pk").first()
-        or Agency.objects.order_by("pk").first()
-    )
+    """The administrator's agency (selectors.agency_for_user); 404 when there is none."""
+    agency = agency_for_user(user)
     if agency is None:
         raise Http404
     return agency

@@ -9,7 +9,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from .models import User
+from .selectors import agency_for_user, session_idle_seconds
+
 SESSION_STARTED_KEY = "casework_session_started"
+#: The agency whose idle timeout applies to the session (0: none), chosen at login.
+SESSION_AGENCY_KEY = "casework_session_agency"
 
 
 class AbsoluteSessionLimitMiddleware:
@@ -33,6 +38,28 @@ class AbsoluteSessionLimitMiddleware:
         except ValueError:
             return True
         return timezone.now() - began > settings.SESSION_ABSOLUTE_LIMIT
+
+
+class AgencySessionTimeoutMiddleware:
+    """End a session after the agency's "sign out after this many minutes without activity"
+    setting: every signed-in request renews the session for that long. The agency is found
+    at login and its setting is remembered by the process (selectors.session_idle_seconds),
+    so a request costs no query for it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if isinstance(user, User) and user.is_authenticated:
+            if SESSION_AGENCY_KEY not in request.session:
+                # A session opened before the setting existed.
+                agency = agency_for_user(user)
+                request.session[SESSION_AGENCY_KEY] = agency.pk if agency is not None else 0
+            seconds = session_idle_seconds(request.session[SESSION_AGENCY_KEY])
+            if request.session.get_expiry_age() != seconds:
+                request.session.set_expiry(seconds)
+        return self.get_response(request)
 
 
 class UserTimeZoneMiddleware:

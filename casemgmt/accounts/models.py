@@ -7,9 +7,11 @@ from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Role(models.TextChoices):
@@ -186,6 +188,26 @@ class Agency(models.Model):
         _("warn this many days before a release of information expires"), default=30
     )
 
+    # Sessions.
+    session_timeout_minutes = models.PositiveIntegerField(
+        _("sign out after this many minutes without activity"),
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(720)],
+    )
+
+    # Supervision: how much each kind of need adds to a case manager's weighted load. Every
+    # active client counts 1; each open crisis event, open safety flag and high-need domain
+    # in the client's latest completed assessment adds its weight.
+    acuity_weight_crisis = models.PositiveIntegerField(
+        _("weight of an open crisis event"), default=3
+    )
+    acuity_weight_safety_flag = models.PositiveIntegerField(
+        _("weight of an open safety flag"), default=2
+    )
+    acuity_weight_high_need = models.PositiveIntegerField(
+        _("weight of each high-need domain"), default=1
+    )
+
     class Meta:
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")
@@ -261,6 +283,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("For staff in training or on probation; the agency may require it of all."),
     )
 
+    # Who held which role, when: deactivation keeps the row, so history keeps who they were.
+    # The password hash stays out of it, and a login is not a change to the person.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -306,6 +331,8 @@ class Team(models.Model):
     supervisors = models.ManyToManyField(
         User, related_name="supervised_teams", blank=True, verbose_name=_("supervisors")
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("team")

@@ -16,18 +16,6 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def user_deactivate(*, actor: User, user: User) -> User:
-    """Admins deactivate; every open session of the user ends at once."""
-    if not actor.is_agency_admin:
-        raise PermissionDenied("Only an administrator can deactivate a user.")
-    if actor.pk == user.pk:
-        raise PermissionDenied("You cannot deactivate your own account.")
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    user_end_sessions(user=user)
-    return user
-
-
 def user_end_sessions(*, user: User) -> int:
     keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
     Session.objects.filter(session_key__in=keys).delete()

@@ -1,13 +1,22 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import agency_views, views
+from . import agency_views, staff_views, team_views, views
 from .forms import EmailLoginForm
 
 app_name = "accounts"
 
 urlpatterns = [
     path("agency/", agency_views.agency_settings, name="agency_settings"),
+    path("staff/", staff_views.staff_list, name="staff_list"),
+    path("staff/new/", staff_views.staff_create, name="staff_create"),
+    path("staff/<int:pk>/", staff_views.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/deactivate/", staff_views.staff_deactivate, name="staff_deactivate"),
+    path("staff/<int:pk>/reactivate/", staff_views.staff_reactivate, name="staff_reactivate"),
+    path("staff/<int:pk>/invite/", staff_views.staff_invite, name="staff_invite"),
+    path("teams/", team_views.team_list, name="team_list"),
+    path("teams/new/", team_views.team_create, name="team_create"),
+    path("teams/<int:pk>/", team_views.team_edit, name="team_edit"),
     path("api-token/", views.api_token, name="api_token"),
     path(
         "login/",

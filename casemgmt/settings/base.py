@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "referrals",
     "notes",
     "casemgmt.reminders",
+    "casemgmt.supervision",
     "django_celery_beat",
 ]
 
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "casemgmt.accounts.middleware.AbsoluteSessionLimitMiddleware",
+    "casemgmt.accounts.middleware.AgencySessionTimeoutMiddleware",
     "casemgmt.accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -125,7 +127,9 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Sessions: 30 idle minutes (the cookie age is renewed on every request) and 12 hours in all.
+# Sessions: renewed on every request, they end after the agency's "sign out after this many
+# minutes without activity" setting (AgencySessionTimeoutMiddleware), and 12 hours after login
+# however active. SESSION_IDLE_MINUTES applies only while no agency exists.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_LIMIT = timedelta(hours=env.int("SESSION_ABSOLUTE_HOURS", default=12))
@@ -204,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "CrisisOutcomeEnum": "clients.models.CrisisOutcome",
         "NoteStatusEnum": "notes.models.NoteStatus",
         "AddendumKindEnum": "notes.models.AddendumKind",
+        "ApprovalKindEnum": "casemgmt.supervision.approvals.ApprovalKind",
     },
 }
 

@@ -403,6 +403,17 @@ def _email_provider(link: ProviderLink, url: str) -> None:
     )
 
 
+def exception_sender_id(referral: Referral) -> int | None:
+    """Who sent the referral under the exception (the staff member on its "sent" event)."""
+    return (
+        ReferralEvent.objects.filter(referral=referral, to_status=ReferralStatus.SENT)
+        .exclude(actor=None)
+        .order_by("at", "pk")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
 @transaction.atomic
 def exception_review(*, actor: User, referral: Referral, note: str) -> Referral:
     """A supervisor of the client's team reviews a referral sent without consent; the
@@ -410,7 +421,7 @@ def exception_review(*, actor: User, referral: Referral, note: str) -> Referral:
     referral = _locked(referral)
     if referral.client.team_id not in policy.supervised_team_ids(actor):
         raise PermissionDenied(_("Only a supervisor of the client's team reviews this."))
-    if actor.pk == referral.case_manager_id:
+    if actor.pk in {referral.case_manager_id, exception_sender_id(referral)}:
         raise PermissionDenied(_("Someone other than the sender reviews the exception."))
     if not referral.consent_exception:
         raise ValidationError(_("This referral was sent with the client's consent."))

@@ -13,7 +13,7 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from casemgmt.accounts.models import User
-from casemgmt.accounts.services import user_deactivate
+from casemgmt.accounts.staff_services import staff_deactivate
 from clients.models import Client
 
 pytestmark = pytest.mark.django_db
@@ -158,7 +158,7 @@ def test_deactivating_a_user_ends_their_sessions(
     client.force_login(case_manager)
     assert client.get(reverse("home")).status_code == 200
     assert Session.objects.count() == 1
-    user_deactivate(actor=admin, user=case_manager)
+    staff_deactivate(actor=admin, user=case_manager)
     assert Session.objects.count() == 0
     assert client.get(reverse("home")).status_code == 302
 

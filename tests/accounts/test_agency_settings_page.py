@@ -188,6 +188,16 @@ def test_saving_is_logged_with_who_changed_what(
             "impression_terms",
             'Line 3 has more than one "=>".',
         ),
+        (
+            {"session_timeout_minutes": 4},
+            "session_timeout_minutes",
+            "Ensure this value is greater than or equal to 5.",
+        ),
+        (
+            {"session_timeout_minutes": 721},
+            "session_timeout_minutes",
+            "Ensure this value is less than or equal to 720.",
+        ),
     ],
 )
 def test_each_rule_is_shown_beside_its_field_and_nothing_is_saved(
@@ -218,3 +228,47 @@ def test_a_word_without_suggestion_is_accepted(admin_client: HttpClient, agency:
     assert admin_client.post(reverse(URL), data).status_code == 302
     agency.refresh_from_db()
     assert agency.impression_terms == "seems\nperhaps => move to impressions"
+
+
+def _section(html: str, legend: str) -> str:
+    """The fieldset under a legend, up to the next one."""
+    after = html.split(legend, 1)[1]
+    return after.split("</fieldset>", 1)[0]
+
+
+def test_approvals_supervision_weights_and_sessions_have_their_own_sections(
+    admin_client: HttpClient, agency: Agency
+) -> None:
+    html = admin_client.get(reverse(URL)).content.decode()
+    approvals = _section(html, "Approvals required")
+    assert 'name="plan_approval_required"' in approvals
+    assert 'name="notes_cosign_required"' in approvals
+    weights = _section(html, "Supervision — weighted caseload")
+    for name in ("acuity_weight_crisis", "acuity_weight_safety_flag", "acuity_weight_high_need"):
+        assert f'name="{name}"' in weights
+    assert "every active client counts 1, plus the weight below for each open crisis" in weights
+    assert "1 + 3 + 2 = 6" in weights
+    sessions = unescape(_section(html, "<legend>Sessions"))
+    assert 'name="session_timeout_minutes"' in sessions
+    assert "signed out 12 hours after signing in" in sessions
+    assert 'min="5"' in sessions and 'max="720"' in sessions
+
+
+def test_the_weights_and_the_session_timeout_are_saved(
+    admin_client: HttpClient, agency: Agency
+) -> None:
+    data = _form_data(
+        agency,
+        acuity_weight_crisis=5,
+        acuity_weight_safety_flag=4,
+        acuity_weight_high_need=0,
+        session_timeout_minutes=90,
+    )
+    assert admin_client.post(reverse(URL), data).status_code == 302
+    agency.refresh_from_db()
+    assert (
+        agency.acuity_weight_crisis,
+        agency.acuity_weight_safety_flag,
+        agency.acuity_weight_high_need,
+        agency.session_timeout_minutes,
+    ) == (5, 4, 0, 90)

@@ -245,7 +245,8 @@ def test_assessment_measure_plan_approval_review_and_revision(
     # --- The supervisor approves -----------------------------------------------------------
     sign_out(page, case_manager)
     login(page, live_server, supervisor.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+    # The plans-only queue; the Supervision menu leads to the combined one.
+    page.goto("/plans/approvals/")
     expect(page.get_by_role("heading", level=1, name="Plans awaiting approval")).to_be_visible()
     row = page.get_by_role("row").filter(has_text=name)
     expect(row).to_contain_text("Version 1")

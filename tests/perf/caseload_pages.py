@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from casemgmt.accounts.models import User
@@ -143,10 +143,32 @@ def _populate(total: int) -> User:
     return managers[0]
 
 
-def _measure(manager: User, repeat: int) -> None:
+def time_pages(http: Any, pages: dict[str, str], repeat: int, *, warm_up: int = 3) -> None:
+    """Print each page's median time over `repeat` requests, its ratio to the page named
+    "bare Django view" (measured first) and its query count."""
     from django.db import connection, reset_queries
-    from django.test import Client as HttpClient
     from django.test.utils import CaptureQueriesContext
+
+    results: dict[str, float] = {}
+    for name, path in pages.items():
+        for _ in range(warm_up):
+            http.get(path)
+        times = []
+        for _ in range(repeat):
+            reset_queries()
+            start = time.perf_counter()
+            response = http.get(path)
+            times.append(time.perf_counter() - start)
+            assert response.status_code == 200, (path, response.status_code)
+        with CaptureQueriesContext(connection) as queries:
+            http.get(path)
+        results[name] = statistics.median(times)
+        ratio = results[name] / results["bare Django view"]
+        print(f"  {name:<34} {results[name] * 1000:8.2f} ms  x{ratio:6.1f}  {len(queries)} queries")
+
+
+def _measure(manager: User, repeat: int) -> None:
+    from django.test import Client as HttpClient
 
     from clients.models import Client
 
@@ -168,22 +190,7 @@ def _measure(manager: User, repeat: int) -> None:
         f"{Client.objects.filter(primary_case_manager=manager).count():,} of them; "
         f"median of {repeat} requests each"
     )
-    results: dict[str, float] = {}
-    for name, path in pages.items():
-        for _ in range(3):
-            http.get(path)
-        times = []
-        for _ in range(repeat):
-            reset_queries()
-            start = time.perf_counter()
-            response = http.get(path)
-            times.append(time.perf_counter() - start)
-            assert response.status_code == 200, (path, response.status_code)
-        with CaptureQueriesContext(connection) as queries:
-            http.get(path)
-        results[name] = statistics.median(times)
-        ratio = results[name] / results["bare Django view"]
-        print(f"  {name:<34} {results[name] * 1000:8.2f} ms  x{ratio:6.1f}  {len(queries)} queries")
+    time_pages(http, pages, repeat)
 
 
 if __name__ == "__main__":

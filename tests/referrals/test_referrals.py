@@ -264,6 +264,18 @@ def test_sender_cannot_review_their_own_exception(
         services.exception_review(actor=supervisor, referral=referral, note="ok")
 
 
+def test_a_supervisor_who_sent_a_case_managers_referral_cannot_review_the_exception(
+    team_north: Team, case_manager: User, supervisor: User, north_client: Client
+) -> None:
+    referral = draft_referral(north_client, case_manager, supervisor)
+    _send(referral, supervisor, exception="life_at_risk", justification="Threat to life tonight")
+    with pytest.raises(PermissionDenied, match="other than the sender"):
+        services.exception_review(actor=supervisor, referral=referral, note="ok")
+    second = UserFactory.create(is_supervisor=True, supervises=[team_north])
+    reviewed = services.exception_review(actor=second, referral=referral, note="Justified")
+    assert reviewed.exception_reviewed_by == second
+
+
 def test_teammates_cannot_send(
     case_manager: User, teammate: User, supervisor: User, north_client: Client
 ) -> None:

@@ -14,8 +14,8 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from careplans.models import PlanStatus, ServicePlan
-from casemgmt.accounts import services as account_services
 from casemgmt.accounts.models import Team, User
+from casemgmt.accounts.staff_services import staff_deactivate
 from casemgmt.reminders import rules
 from casemgmt.reminders.models import CalendarFeed, Reminder
 from clients.models import Client
@@ -226,7 +226,7 @@ def test_a_deactivated_users_feed_is_gone(
 ) -> None:
     url = issue(client, case_manager)
     assert client.get(path_of(url)).status_code == 200
-    account_services.user_deactivate(actor=admin, user=case_manager)
+    staff_deactivate(actor=admin, user=case_manager)
     assert client.get(path_of(url)).status_code == 404
 
 

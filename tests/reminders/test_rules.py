@@ -53,6 +53,9 @@ KINDS = {
     "crisis_follow_up",
     "note_unsigned",
     "monthly_contact",
+    "reassigned_first_contact",
+    "client_handed_over",
+    "staffing_task",
 }
 
 
@@ -470,7 +473,15 @@ def test_each_item_links_to_where_the_work_is_done(
     type(release).objects.filter(pk=release.pk).update(expires_on=START + days(30))
     sweep_on(START + days(200))
     found = reminders_by_kind()
-    assert set(found) == KINDS - {"referral_no_response", "release_expiring"}
+    # Reassignment notices and staffing tasks have their own tests (tests/clients/
+    # test_reassignment.py, tests/supervision/test_meeting*.py).
+    assert set(found) == KINDS - {
+        "referral_no_response",
+        "release_expiring",
+        "reassigned_first_contact",
+        "client_handed_over",
+        "staffing_task",
+    }
     client.force_login(case_manager)
     with on(START + days(200)):
         for kind, (object_id, client_id) in found.items():

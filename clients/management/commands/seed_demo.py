@@ -901,6 +901,7 @@ class Command(BaseCommand):
         call_command("seed_demo_careplans", stdout=self.stdout, stderr=self.stderr)
         call_command("seed_demo_referrals", stdout=self.stdout, stderr=self.stderr)
         call_command("seed_demo_notes", stdout=self.stdout, stderr=self.stderr)
+        call_command("seed_demo_supervision", stdout=self.stdout, stderr=self.stderr)
         self.stdout.write("")
         self.stdout.write(
             f'Demo logins (password "{settings.DEMO_PASSWORD}" from settings.DEMO_PASSWORD; '
