@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from casemgmt.accounts import policy
@@ -28,6 +28,22 @@ def team_clients(user: policy.AnyUser, team_ids: Iterable[int]) -> QuerySet[Clie
     """The clients of the teams that the user may read: whatever a dashboard figure counts
     is about one of these."""
     return Client.objects.visible_to(user).filter(team_id__in=sorted(team_ids))
+
+
+def clients_without_a_working_case_manager(user: policy.AnyUser, team_ids: Iterable[int]) -> int:
+    """Active clients of the teams whose primary case manager is deactivated or no longer a
+    case manager on the client's team: nobody's dashboard row counts them, so they are
+    told apart until a supervisor reassigns them."""
+    return (
+        team_clients(user, team_ids)
+        .filter(status=ClientStatus.ACTIVE)
+        .exclude(
+            primary_case_manager__is_active=True,
+            primary_case_manager__is_case_manager=True,
+            primary_case_manager__member_teams=F("team"),
+        )
+        .count()
+    )
 
 
 def active_clients(

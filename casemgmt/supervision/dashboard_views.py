@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from casemgmt.accounts.models import User
 from casemgmt.reminders.rules import local_today
+from clients import supervision_selectors as clients_selectors
 
 from . import dashboard
 from .dashboard_forms import DashboardFilterForm
@@ -54,6 +55,9 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
                 "team": team,
                 "charts": dashboard.team_charts(team),
                 "query": urlencode(filters.query),
+                "unattended": clients_selectors.clients_without_a_working_case_manager(
+                    user, filters.team_ids
+                ),
             }
         )
     return render(request, "supervision/dashboard.html", context)

@@ -354,3 +354,33 @@ def test_moves_are_timestamped(supervisor: User, teammate: User, caseload: list[
         actor=supervisor, client_ids=[caseload[0].pk], to_case_manager=teammate, reason="Balance"
     )
     assert before <= move.reassigned_at <= timezone.now()
+
+
+def test_the_dashboard_tells_of_clients_nobody_on_the_team_holds(
+    supervisor: User, case_manager: User, teammate: User, team_north: Team, caseload: list[Client]
+) -> None:
+    browser = _login(supervisor)
+    dashboard = reverse("supervision:dashboard")
+    assert 'id="unattended"' not in browser.get(dashboard).content.decode()
+
+    # Casey leaves the team (still active) and Terry's account is deactivated.
+    moved = make_client(case_manager=teammate, team=team_north)
+    team_north.members.remove(case_manager)
+    User.objects.filter(pk=teammate.pk).update(is_active=False)
+    page = browser.get(dashboard).content.decode()
+    assert "4 active clients on these teams have a primary case manager" in page
+    assert reverse("clients:reassign") in page
+
+    newcomer = UserFactory.create(is_case_manager=True, teams=[team_north])
+    clients_reassign(
+        actor=supervisor,
+        client_ids=[c.pk for c in caseload],
+        to_case_manager=newcomer,
+        reason="Casey moved to another team",
+    )
+    page = browser.get(dashboard).content.decode()
+    assert "1 active client on these teams has a primary case manager" in page
+    clients_reassign(
+        actor=supervisor, client_ids=[moved.pk], to_case_manager=newcomer, reason="Terry left"
+    )
+    assert 'id="unattended"' not in browser.get(dashboard).content.decode()
