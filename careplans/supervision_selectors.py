@@ -5,11 +5,13 @@ user and the teams chosen (see `clients.supervision_selectors`)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import (
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -17,16 +19,16 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
 )
 
 from casemgmt.accounts import policy
 from casemgmt.accounts.models import Agency
-from clients.models import Client
+from clients.models import Client, CrisisEvent, SafetyFlag
 from clients.supervision_selectors import (
     RuleRows,
     count_of,
+    counts_by,
     overdue_rows,
     team_clients,
     with_open_flags,
@@ -78,16 +80,62 @@ def with_acuity(rows: QuerySet[Client]) -> QuerySet[Any]:
 
 
 def weighted_loads(rows: QuerySet[Client]) -> dict[int, int]:
-    """The acuity-weighted load of each primary case manager: the sum of `acuity` over
-    their clients among `rows` (one grouped query)."""
-    grouped = (
-        with_acuity(rows)
-        .order_by()
-        .values("primary_case_manager")
-        .annotate(load=Sum("acuity"))
-        .values_list("primary_case_manager", "load")
+    """The acuity-weighted load of each primary case manager: the sum of `acuity` (see
+    `with_acuity`) over their clients among `rows`.
+
+    Counted from the rows that add weight — open crisis events, open safety flags and the
+    high-need domains of each client's latest completed assessment, usually few — grouped
+    by case manager and agency weight, rather than client by client: four grouped queries
+    whatever the size of the caseloads."""
+    clients = rows.order_by().values("pk")
+    loads: Counter[int] = Counter(counts_by(rows, "primary_case_manager"))
+
+    def add(weighted: QuerySet[Any], client: str, weight: str) -> None:
+        case_manager = f"{client}__primary_case_manager"
+        grouped = (
+            weighted.order_by()
+            .values(case_manager, f"{client}__team__agency__{weight}")
+            .annotate(n=Count("pk"))
+            .values_list(case_manager, f"{client}__team__agency__{weight}", "n")
+        )
+        for person, factor, n in grouped:
+            loads[person] += factor * n
+
+    add(
+        CrisisEvent.objects.filter(closed_at__isnull=True, client__in=clients),
+        "client",
+        "acuity_weight_crisis",
     )
-    return {case_manager: int(load or 0) for case_manager, load in grouped}
+    add(
+        SafetyFlag.objects.filter(resolved_at__isnull=True, client__in=clients),
+        "client",
+        "acuity_weight_safety_flag",
+    )
+    # A later completed assessment of the same client, in `with_acuity`'s order.
+    later = Assessment.objects.filter(
+        Q(assessed_on__gt=OuterRef("assessment__assessed_on"))
+        | Q(
+            assessed_on=OuterRef("assessment__assessed_on"),
+            completed_at__gt=OuterRef("assessment__completed_at"),
+        )
+        | Q(
+            assessed_on=OuterRef("assessment__assessed_on"),
+            completed_at=OuterRef("assessment__completed_at"),
+            pk__gt=OuterRef("assessment_id"),
+        ),
+        client_id=OuterRef("assessment__client_id"),
+        status=AssessmentStatus.COMPLETED,
+    )
+    add(
+        DomainNeed.objects.filter(
+            level=NeedLevel.HIGH,
+            assessment__status=AssessmentStatus.COMPLETED,
+            assessment__client__in=clients,
+        ).exclude(Exists(later)),
+        "assessment__client",
+        "acuity_weight_high_need",
+    )
+    return dict(loads)
 
 
 def overdue_plan_reviews(

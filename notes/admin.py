@@ -6,37 +6,24 @@ none."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+from casemgmt.admin_mixins import ReadOnlyAdmin
 
 from .models import Addendum, CaseNote
 from .selectors import notes_visible_to
 
 
-class _ReadOnly:
-    """Nothing is added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class AddendumInline(_ReadOnly, admin.TabularInline[Addendum, CaseNote]):
+class AddendumInline(ReadOnlyAdmin, admin.TabularInline[Addendum, CaseNote]):
     model = Addendum
     extra = 0
     fields = ("kind", "reason", "text", "author", "signed_at")
 
 
 @admin.register(CaseNote)
-class CaseNoteAdmin(_ReadOnly, admin.ModelAdmin[CaseNote]):
+class CaseNoteAdmin(ReadOnlyAdmin, admin.ModelAdmin[CaseNote]):
     list_display = (
         "client",
         "contact_at",
@@ -56,7 +43,7 @@ class CaseNoteAdmin(_ReadOnly, admin.ModelAdmin[CaseNote]):
 
 
 @admin.register(Addendum)
-class AddendumAdmin(_ReadOnly, admin.ModelAdmin[Addendum]):
+class AddendumAdmin(ReadOnlyAdmin, admin.ModelAdmin[Addendum]):
     list_display = ("note", "kind", "author", "signed_at")
     list_filter = ("kind",)
     list_select_related = ("note__client", "author")

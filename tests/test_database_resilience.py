@@ -27,3 +27,11 @@ def test_a_dropped_connection_is_replaced_at_the_next_request() -> None:
     close_old_connections()
     assert User.objects.count() == 0
     assert connection.connection.info.backend_pid != pid
+
+
+@pytest.mark.django_db
+def test_connections_run_without_jit() -> None:
+    """The JIT's compile time outweighed the run time of the dashboard's statements."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

@@ -4,29 +4,16 @@ into the clients' files; only meetings the user could read in the app are listed
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from casemgmt.admin_mixins import ReadOnlyAdmin
+
 from .models import AgendaItem, Decision, StaffingMeeting
 
 
-class _ReadOnly:
-    """Nothing is added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class AgendaItemInline(_ReadOnly, admin.TabularInline[AgendaItem, StaffingMeeting]):
+class AgendaItemInline(ReadOnlyAdmin, admin.TabularInline[AgendaItem, StaffingMeeting]):
     model = AgendaItem
     extra = 0
     fields = ("position", "client", "reasons", "added_by_hand", "discussed", "case_note")
@@ -36,7 +23,7 @@ class AgendaItemInline(_ReadOnly, admin.TabularInline[AgendaItem, StaffingMeetin
 
 
 @admin.register(StaffingMeeting)
-class StaffingMeetingAdmin(_ReadOnly, admin.ModelAdmin[StaffingMeeting]):
+class StaffingMeetingAdmin(ReadOnlyAdmin, admin.ModelAdmin[StaffingMeeting]):
     list_display = ("team", "scheduled_at", "held_at", "facilitator", "status")
     list_filter = ("status", "team")
     list_select_related = ("team", "facilitator")
@@ -50,7 +37,7 @@ class StaffingMeetingAdmin(_ReadOnly, admin.ModelAdmin[StaffingMeeting]):
 
 
 @admin.register(Decision)
-class DecisionAdmin(_ReadOnly, admin.ModelAdmin[Decision]):
+class DecisionAdmin(ReadOnlyAdmin, admin.ModelAdmin[Decision]):
     list_display = ("item", "kind", "assigned_to", "due_on", "done_at")
     list_filter = ("kind",)
     list_select_related = ("item__client", "item__meeting__team", "assigned_to")

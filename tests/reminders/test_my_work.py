@@ -17,12 +17,12 @@ from careplans.models import PlanStatus, ServicePlan
 from casemgmt.accounts.models import Team, User
 from casemgmt.reminders import rules, selectors
 from casemgmt.reminders.models import Reminder
-from clients import crisis_services
 from clients.models import Client
 from notes.models import CaseNote
 from notes.services import note_sign
 
 from ..careplans.plan_fixtures import plan_in_status
+from ..clients.test_crisis_events import make_crisis
 from ..factories import make_client
 from ..notes.note_fixtures import draft_note
 from ..referrals.referral_fixtures import make_service, release_for
@@ -50,24 +50,7 @@ def plan_due(client: Client, actor: User, approver: User, due: dt.date) -> Servi
 
 def crisis(client: Client, actor: User, follow_up_on: dt.date) -> Any:
     occurred = timezone.localtime().replace(second=0, microsecond=0) - dt.timedelta(days=2)
-    return crisis_services.crisis_event_record(
-        actor=actor,
-        client=client,
-        data={
-            "occurred_at": occurred,
-            "distress_level": "acute",
-            "description": "Called after the eviction notice.",
-            "actions": ["listened", "responded"],
-            "actions_detail": "",
-            "consulted_with": "",
-            "crisis_professional_involved": False,
-            "crisis_professional_name": "",
-            "outcome": "stabilized",
-            "outcome_detail": "",
-            "safety_plan": "Call her aunt or 988.",
-            "follow_up_on": follow_up_on,
-        },
-    )
+    return make_crisis(actor, client, occurred_at=occurred, follow_up_on=follow_up_on)
 
 
 def signed_in(http: HttpClient, user: User) -> HttpClient:

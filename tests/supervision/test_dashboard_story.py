@@ -36,6 +36,7 @@ from referrals.models import Referral, ReferralStatus, Service
 from referrals.services import referrals as referral_services
 
 from ..careplans.plan_fixtures import goal_data, intervention_data
+from ..clients.test_crisis_events import make_crisis
 from ..factories import TeamFactory, UserFactory, make_client
 from ..notes.note_fixtures import draft_note
 from ..referrals.referral_fixtures import make_service, release_for
@@ -164,23 +165,11 @@ def signed(
 def crisis(client: Client, actor: User) -> CrisisEvent:
     """A crisis event recorded today (the travelled day), two hours ago."""
     now = at(timezone.localdate())
-    return crisis_services.crisis_event_record(
-        actor=actor,
-        client=client,
-        data={
-            "occurred_at": now - dt.timedelta(hours=2),
-            "distress_level": "acute",
-            "description": "Called after the eviction notice.",
-            "actions": ["listened", "responded"],
-            "actions_detail": "",
-            "consulted_with": "",
-            "crisis_professional_involved": False,
-            "crisis_professional_name": "",
-            "outcome": "stabilized",
-            "outcome_detail": "",
-            "safety_plan": "Call her aunt or 988.",
-            "follow_up_on": timezone.localdate() + dt.timedelta(days=1),
-        },
+    return make_crisis(
+        actor,
+        client,
+        occurred_at=now - dt.timedelta(hours=2),
+        follow_up_on=timezone.localdate() + dt.timedelta(days=1),
     )
 
 

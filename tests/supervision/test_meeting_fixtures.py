@@ -34,6 +34,7 @@ from clients.services import episode_discharge, safety_flag_raise, safety_flag_r
 from notes.models import ContactType
 
 from ..careplans.plan_fixtures import plan_in_status
+from ..clients.test_crisis_events import make_crisis
 from ..factories import UserFactory, make_client
 from ..notes.note_fixtures import draft_note, signed_note
 from ..reminders.reminder_fixtures import START, at, on, sent_referral
@@ -48,23 +49,11 @@ def days(n: int) -> dt.timedelta:
 
 def crisis(client: Client, actor: User) -> CrisisEvent:
     occurred = timezone.localtime().replace(second=0, microsecond=0) - dt.timedelta(hours=3)
-    return crisis_services.crisis_event_record(
-        actor=actor,
-        client=client,
-        data={
-            "occurred_at": occurred,
-            "distress_level": "acute",
-            "description": "Called after the eviction notice.",
-            "actions": ["listened", "responded"],
-            "actions_detail": "",
-            "consulted_with": "",
-            "crisis_professional_involved": False,
-            "crisis_professional_name": "",
-            "outcome": "stabilized",
-            "outcome_detail": "",
-            "safety_plan": "Call her aunt or 988.",
-            "follow_up_on": timezone.localdate() + dt.timedelta(days=60),
-        },
+    return make_crisis(
+        actor,
+        client,
+        occurred_at=occurred,
+        follow_up_on=timezone.localdate() + dt.timedelta(days=60),
     )
 
 
