@@ -87,6 +87,8 @@ def clients_reassign(
     if len(clients) != len(set(client_ids)) or not all(can_reassign(actor, c) for c in clients):
         raise PermissionDenied(_("You can only reassign clients of the teams you supervise."))
 
+    # Locked, so a deactivation running at the same moment waits and then sees the clients.
+    to_case_manager = User.objects.select_for_update().get(pk=to_case_manager.pk)
     member_of = set(to_case_manager.member_teams.values_list("pk", flat=True))
     if not (to_case_manager.is_active and to_case_manager.is_case_manager):
         errors["to_case_manager"] = [

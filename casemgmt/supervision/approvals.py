@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -35,7 +35,6 @@ from notes.permissions import can_cosign
 from referrals.models import ConsentException, Referral, ReferralEvent, ReferralStatus
 from referrals.services import referrals as referral_services
 from referrals.services.exception_returns import exception_return
-from referrals.services.referrals import exception_sender_id
 
 
 class ApprovalKind(models.TextChoices):
@@ -262,10 +261,6 @@ def _decide(*, actor: User, kind: str, target: Any, decision: str, comment: str)
     if kind == ApprovalKind.EXCEPTION:
         if not approve:
             return exception_return(actor=actor, referral=target, note=comment)
-        # The review service refuses the referral's case manager; whoever sent it under the
-        # exception must not review it either.
-        if actor.pk == exception_sender_id(target):
-            raise PermissionDenied(_("Someone other than the sender reviews the exception."))
         return referral_services.exception_review(actor=actor, referral=target, note=comment)
     if kind == ApprovalKind.NOTE:
         return note_services.note_cosign(actor=actor, note=target, approve=approve, comment=comment)
