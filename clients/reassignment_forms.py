@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.accounts import policy
 from casemgmt.accounts.models import User
 
-from .models import Client, ClientStatus
+from .models import Client
+from .reassignment_selectors import holders_of_caseloads, receivers
 
 
 class CaseManagerChoice(forms.ModelChoiceField):
@@ -30,29 +30,6 @@ class CaseManagerChoice(forms.ModelChoiceField):
 class ClientChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.display_name} ({obj.record_number})"
-
-
-def holders_of_caseloads(user: User) -> QuerySet[User]:
-    """Everyone, active or not, who is primary case manager of an active client on the
-    teams `user` supervises, with how many: a deactivated worker's caseload shows here
-    until it is moved."""
-    teams = sorted(policy.supervised_team_ids(user))
-    in_teams = Q(primary_clients__team__in=teams, primary_clients__status=ClientStatus.ACTIVE)
-    return (
-        User.objects.annotate(active_clients=Count("primary_clients", filter=in_teams))
-        .filter(active_clients__gt=0)
-        .order_by("full_name", "pk")
-    )
-
-
-def receivers(user: User) -> QuerySet[User]:
-    """Active case managers on the teams `user` supervises."""
-    teams = sorted(policy.supervised_team_ids(user))
-    return (
-        User.objects.filter(is_active=True, is_case_manager=True, member_teams__in=teams)
-        .distinct()
-        .order_by("full_name", "pk")
-    )
 
 
 class ChooseCaseManagerForm(forms.Form):

@@ -21,18 +21,12 @@ from casemgmt.accounts import policy
 from casemgmt.accounts.models import User
 from casemgmt.audit.history import save_with_history
 
-from .models import Client, ClientStatus, Reassignment
+from .models import Client, Reassignment
 
 
 def can_reassign(user: policy.AnyUser, client: Client) -> bool:
     """Only a supervisor of the client's team moves a client between case managers."""
     return client.team_id in policy.supervised_team_ids(user)
-
-
-def open_caseload_count(user: User) -> int:
-    """Active clients for whom `user` is the primary case manager: what must be reassigned
-    before the user can be deactivated or lose the case-manager role."""
-    return Client.objects.filter(primary_case_manager=user, status=ClientStatus.ACTIVE).count()
 
 
 def record_reassignment(

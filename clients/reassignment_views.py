@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -18,12 +17,10 @@ from casemgmt.accounts import policy
 from casemgmt.accounts.models import User
 from casemgmt.forms import add_service_error
 
-from . import selectors
-from .models import Client, ClientStatus, Reassignment
+from . import reassignment_selectors, selectors
+from .models import Client
 from .reassignment_forms import ChooseCaseManagerForm, ReassignForm
 from .reassignment_services import can_reassign, clients_reassign
-
-RECENT_MOVES = 20
 
 
 def _supervisor_or_404(request: HttpRequest) -> User:
@@ -31,18 +28,6 @@ def _supervisor_or_404(request: HttpRequest) -> User:
     if not policy.supervised_team_ids(user):
         raise Http404
     return user
-
-
-def _caseload(supervisor: User, holder: User) -> QuerySet[Client]:
-    return (
-        Client.objects.filter(
-            primary_case_manager=holder,
-            team__in=sorted(policy.supervised_team_ids(supervisor)),
-            status=ClientStatus.ACTIVE,
-        )
-        .select_related("team")
-        .order_by("legal_last_name", "legal_first_name", "pk")
-    )
 
 
 def _move(request: HttpRequest, form: ReassignForm, supervisor: User) -> int | None:
@@ -84,7 +69,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
     form = None
     status = 200
     if holder is not None:
-        caseload = _caseload(supervisor, holder)
+        caseload = reassignment_selectors.caseload(supervisor, holder)
         form = ReassignForm(
             request.POST if request.method == "POST" else None,
             supervisor=supervisor,
@@ -103,11 +88,7 @@ def reassign(request: HttpRequest) -> HttpResponse:
             status = 400
     elif request.method == "POST":
         raise Http404
-    recent = (
-        Reassignment.objects.filter(client__team__in=sorted(policy.supervised_team_ids(supervisor)))
-        .select_related("client", "from_case_manager", "to_case_manager", "reassigned_by")
-        .order_by("-reassigned_at", "-pk")[:RECENT_MOVES]
-    )
+    recent = reassignment_selectors.recent_reassignments(supervisor)
     return render(
         request,
         "clients/reassign.html",

@@ -16,12 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casemgmt.accounts.models import Team, User
+from casemgmt.accounts.selectors import active_client_count
 from casemgmt.reminders import engine, rules
 from casemgmt.reminders.models import Notification, Reminder
 from clients import services
 from clients.models import Client, Reassignment
-from clients.reassignment_forms import holders_of_caseloads
-from clients.reassignment_services import clients_reassign, open_caseload_count
+from clients.reassignment_selectors import holders_of_caseloads
+from clients.reassignment_services import clients_reassign
 from notes.models import ContactType
 
 from ..factories import UserFactory, client_data, make_client
@@ -71,8 +72,8 @@ def test_supervisor_moves_many_clients_with_one_reason(
         assert latest.history_user == supervisor
     caseload[1].refresh_from_db()
     assert caseload[1].primary_case_manager == case_manager
-    assert open_caseload_count(case_manager) == 1
-    assert open_caseload_count(teammate) == 2
+    assert active_client_count(case_manager) == 1
+    assert active_client_count(teammate) == 2
 
 
 def test_the_sweep_is_queued_once_the_move_is_committed(
@@ -246,7 +247,7 @@ def test_a_deactivated_workers_caseload_is_listed_and_can_be_moved(
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("clients:reassign")
-    assert open_caseload_count(case_manager) == 0
+    assert active_client_count(case_manager) == 0
     assert not holders_of_caseloads(supervisor).filter(pk=case_manager.pk).exists()
 
 
